@@ -1,0 +1,27 @@
+// Registers the addon's exports. `features` tells the loader what this build contains.
+#include <napi.h>
+
+#include "cpu_steps.h"
+
+namespace {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("coupledStep", Napi::Function::New(env, addon::CoupledStepCpu, "coupledStep"));
+  exports.Set("adamStep", Napi::Function::New(env, addon::AdamStepCpu, "adamStep"));
+  exports.Set("allFinite", Napi::Function::New(env, addon::AllFiniteCpu, "allFinite"));
+  exports.Set("threads", Napi::Function::New(env, addon::Threads, "threads"));
+
+  Napi::Object features = Napi::Object::New(env);
+#ifdef _OPENMP
+  features.Set("openmp", true);
+#else
+  features.Set("openmp", false);
+#endif
+  features.Set("cuda", false);
+  exports.Set("features", features);
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(coupled_adam, Init)

@@ -1,0 +1,103 @@
+// Argument readers for the addon's entry points. TypeScript validates every call first (with
+// the messages users see); these checks keep the native layer safe when called directly, and
+// report through JS exceptions: a failed read leaves `ok` false and an exception pending.
+#pragma once
+
+#include <napi.h>
+#include <stdint.h>
+
+#include <string>
+
+#include "../../include/coupled_adam.h"
+
+namespace addon {
+
+struct Reader {
+  const Napi::CallbackInfo& info;
+  bool ok = true;
+
+  void fail_type(const std::string& message) {
+    if (ok) Napi::TypeError::New(info.Env(), message).ThrowAsJavaScriptException();
+    ok = false;
+  }
+  void fail_range(const std::string& message) {
+    if (ok) Napi::RangeError::New(info.Env(), message).ThrowAsJavaScriptException();
+    ok = false;
+  }
+
+  // A Float32Array argument with exactly `length` elements (length < 0: any).
+  float* floats(size_t index, const char* name, int64_t length) {
+    if (!ok) return nullptr;
+    if (!info[index].IsTypedArray() ||
+        info[index].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+      fail_type(std::string("Expected a Float32Array for ") + name);
+      return nullptr;
+    }
+    Napi::Float32Array array = info[index].As<Napi::Float32Array>();
+    if (length >= 0 && (int64_t)array.ElementLength() != length) {
+      fail_range(std::string("Expected ") + std::to_string(length) + " elements in " + name +
+                 " but received " + std::to_string(array.ElementLength()));
+      return nullptr;
+    }
+    return array.Data();
+  }
+
+  int64_t integer(size_t index, const char* name, int64_t least) {
+    if (!ok) return 0;
+    if (!info[index].IsNumber()) {
+      fail_type(std::string("Expected a number for ") + name);
+      return 0;
+    }
+    const double value = info[index].As<Napi::Number>().DoubleValue();
+    if (!(value >= (double)least && value <= 9007199254740991.0) || value != (int64_t)value) {
+      fail_range(std::string("Expected an integer >= ") + std::to_string(least) + " for " + name);
+      return 0;
+    }
+    return (int64_t)value;
+  }
+
+  double number_field(const Napi::Object& object, const char* name) {
+    if (!ok) return 0;
+    Napi::Value value = object.Get(name);
+    if (!value.IsNumber()) {
+      fail_type(std::string("Expected a number for hyper.") + name);
+      return 0;
+    }
+    return value.As<Napi::Number>().DoubleValue();
+  }
+
+  // { lr, beta1, beta2, eps, weightDecay, avgScale?, step }
+  ca_hyper hyper(size_t index, bool coupled) {
+    ca_hyper h{};
+    if (!ok) return h;
+    if (!info[index].IsObject()) {
+      fail_type("Expected an object for hyper");
+      return h;
+    }
+    Napi::Object o = info[index].As<Napi::Object>();
+    h.lr = number_field(o, "lr");
+    h.beta1 = number_field(o, "beta1");
+    h.beta2 = number_field(o, "beta2");
+    h.eps = number_field(o, "eps");
+    h.weight_decay = number_field(o, "weightDecay");
+    h.avg_scale = coupled ? number_field(o, "avgScale") : 1.0;
+    h.step = (int64_t)number_field(o, "step");
+    return h;
+  }
+
+  bool flag(size_t index) { return ok && info[index].ToBoolean().Value(); }
+};
+
+// Turns a kernel's status into the step's result (true: applied, false: skipped for a
+// non-finite gradient) or a pending JS exception.
+inline Napi::Value result(Napi::Env env, ca_status status) {
+  if (status == CA_OK) return Napi::Boolean::New(env, true);
+  if (status == CA_SKIPPED_NON_FINITE) return Napi::Boolean::New(env, false);
+  const std::string detail = ca_last_error();
+  Napi::RangeError::New(env, std::string(ca_status_string(status)) +
+                                 (detail.empty() ? "" : ": " + detail))
+      .ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+}  // namespace addon

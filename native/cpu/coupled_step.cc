@@ -1,0 +1,149 @@
+// Coupled Adam step on the CPU, in two passes: (1) the vocabulary sum of grad^2 per hidden
+// unit, in double; (2) one fused update per element. Memory traffic per element: pass 1
+// reads grad (4 bytes), pass 2 reads param, grad, expAvg and writes param, expAvg (20 bytes).
+// Formula: shared/COUPLED_ADAM.md "The update"; per-element math in native/common/adam_math.h.
+#include <math.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "../common/adam_math.h"
+#include "cpu_internal.h"
+
+namespace {
+
+// Thread t of `threads` owns rows [begin, end) of `rows`: fixed by the thread count alone,
+// so the reduction order, and so the result, is the same run to run.
+inline int64_t share_begin(int64_t total, int t, int threads) {
+  return (int64_t)((__int128)total * t / threads);
+}
+
+// Sum of squares of a contiguous run, in double with four independent accumulators.
+double sum_squares(const float* __restrict x, int64_t n) {
+  double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    a0 += (double)x[i] * x[i];
+    a1 += (double)x[i + 1] * x[i + 1];
+    a2 += (double)x[i + 2] * x[i + 2];
+    a3 += (double)x[i + 3] * x[i + 3];
+  }
+  for (; i < n; ++i) a0 += (double)x[i] * x[i];
+  return (a0 + a1) + (a2 + a3);
+}
+
+// Pass 1. partial: [threads, cols], each thread's sums of its share of the vocabulary;
+// sumSq: [cols], their total added in thread order.
+void reduce_grad_sq(const float* grad, int64_t rows, int64_t cols, int vocabAxis,
+                    int threads, std::vector<double>& partial, std::vector<double>& sumSq) {
+  partial.assign((size_t)threads * cols, 0.0);
+#pragma omp parallel num_threads(threads)
+  {
+#ifdef _OPENMP
+    const int t = omp_get_thread_num();
+#else
+    const int t = 0;
+#endif
+    double* __restrict acc = partial.data() + (size_t)t * cols;
+    if (vocabAxis == 0) {
+      // [rows, cols]: a row of one token at a time, accumulated column-wise.
+      const int64_t end = share_begin(rows, t + 1, threads);
+      for (int64_t i = share_begin(rows, t, threads); i < end; ++i) {
+        const float* __restrict g = grad + i * cols;
+        for (int64_t j = 0; j < cols; ++j) acc[j] += (double)g[j] * g[j];
+      }
+    } else {
+      // [cols, rows]: each hidden unit is one contiguous run; threads split the elements.
+      const int64_t n = rows * cols;
+      const int64_t begin = share_begin(n, t, threads), end = share_begin(n, t + 1, threads);
+      for (int64_t k = begin; k < end;) {
+        const int64_t j = k / rows, runEnd = std::min(end, (j + 1) * rows);
+        acc[j] += sum_squares(grad + k, runEnd - k);
+        k = runEnd;
+      }
+    }
+  }
+  sumSq.assign((size_t)cols, 0.0);
+  for (int t = 0; t < threads; ++t) {
+    const double* acc = partial.data() + (size_t)t * cols;
+    for (int64_t j = 0; j < cols; ++j) sumSq[j] += acc[j];
+  }
+}
+
+// Pass 2 for one contiguous run that shares one column factor ([cols, rows] layout).
+void update_run(float* __restrict param, const float* __restrict grad,
+                float* __restrict expAvg, int64_t n, float scale, const ca_step_scalars* s) {
+  for (int64_t i = 0; i < n; ++i) ca_coupled_element(param + i, expAvg + i, grad[i], scale, s);
+}
+
+// Pass 2 for one token's row, each element with its own column's factor ([rows, cols]).
+void update_row(float* __restrict param, const float* __restrict grad,
+                float* __restrict expAvg, const float* __restrict scale, int64_t cols,
+                const ca_step_scalars* s) {
+  for (int64_t j = 0; j < cols; ++j) {
+    ca_coupled_element(param + j, expAvg + j, grad[j], scale[j], s);
+  }
+}
+
+}  // namespace
+
+extern "C" ca_status ca_coupled_step_cpu(float* param, const float* grad, float* expAvg,
+                                         float* expAvgSq, int64_t rows, int64_t cols,
+                                         int vocabAxis, const ca_hyper* hyper,
+                                         int checkFinite) {
+  if (!param || !grad || !expAvg || !expAvgSq) return ca::invalid("a tensor pointer is NULL");
+  if (rows < 1 || cols < 1) {
+    return ca::invalid("rows and cols must be >= 1, got %lld and %lld", (long long)rows,
+                       (long long)cols);
+  }
+  if (rows > INT64_MAX / cols) return ca::invalid("rows * cols overflows 64 bits");
+  if (vocabAxis != 0 && vocabAxis != 1) return ca::invalid("vocab_axis must be 0 or 1");
+  if (ca_status st = ca::check_hyper(hyper, true)) return st;
+
+  const int64_t n = rows * cols;
+  const int threads = ca::threads_for(n);
+  const ca_step_scalars s = ca_make_step_scalars(hyper->lr, hyper->beta1, hyper->beta2,
+                                                 hyper->eps, hyper->weight_decay, hyper->step);
+
+  // pass 1: vocabulary reduction. Nothing is written before the finiteness verdict: a sum of
+  // squares of float32 values cannot overflow a double, so it is finite iff every grad is.
+  std::vector<double> partial, sumSq;
+  reduce_grad_sq(grad, rows, cols, vocabAxis, threads, partial, sumSq);
+  if (checkFinite) {
+    for (int64_t j = 0; j < cols; ++j) {
+      if (!isfinite(sumSq[j])) return CA_SKIPPED_NON_FINITE;
+    }
+  }
+
+  // per hidden unit: the coupled second moment and the factor its whole column steps by
+  std::vector<float> scale((size_t)cols);
+  for (int64_t j = 0; j < cols; ++j) {
+    expAvgSq[j] = ca_coupled_exp_avg_sq(expAvgSq[j], sumSq[j] / (double)rows, hyper->beta2);
+    scale[j] = ca_coupled_column_scale(expAvgSq[j], hyper->avg_scale, hyper->eps, &s);
+  }
+
+  // pass 2: fused update of param and expAvg
+  if (vocabAxis == 0) {
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int64_t i = 0; i < rows; ++i) {
+      const int64_t o = i * cols;
+      update_row(param + o, grad + o, expAvg + o, scale.data(), cols, &s);
+    }
+  } else {
+#pragma omp parallel num_threads(threads)
+    {
+#ifdef _OPENMP
+      const int t = omp_get_thread_num();
+#else
+      const int t = 0;
+#endif
+      const int64_t begin = share_begin(n, t, threads), end = share_begin(n, t + 1, threads);
+      for (int64_t k = begin; k < end;) {
+        const int64_t j = k / rows, runEnd = std::min(end, (j + 1) * rows);
+        update_run(param + k, grad + k, expAvg + k, runEnd - k, scale[j], &s);
+        k = runEnd;
+      }
+    }
+  }
+  return CA_OK;
+}

@@ -1,0 +1,25 @@
+// Helpers shared by the CPU kernels: argument checks that record a message for
+// ca_last_error(), and the thread count a kernel should use for a given amount of work.
+#pragma once
+
+#include <stdint.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "../../include/coupled_adam.h"
+
+namespace ca {
+
+// Records the message for ca_last_error() and returns CA_ERR_INVALID_ARGUMENT.
+ca_status invalid(const char* fmt, ...);
+
+// Checks the hyperparameters that every step takes; `coupled` also checks avg_scale.
+ca_status check_hyper(const ca_hyper* hyper, bool coupled);
+
+// Threads for `n` elements: below about 64k elements per thread the fork costs more than it
+// saves, so small tensors run on one thread.
+int threads_for(int64_t n);
+
+}  // namespace ca

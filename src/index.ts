@@ -1,0 +1,22 @@
+// coupled-adam for Node: every backend this platform can have, registered in 'auto' order.
+import { jsProvider } from './backends/js-provider.js';
+import { nativeProvider } from './backends/native.js';
+import { registerBackend } from './backends/registry.js';
+
+registerBackend(jsProvider);
+registerBackend(nativeProvider);
+
+export { coupledAdamStep, adamStep, DEFAULTS } from './steps.js';
+export { CoupledAdam } from './optimizer.js';
+export type { ParamSpec, ParamGroup, CoupledAdamConfig, Group, OptimizerStepResult } from './optimizer.js';
+export { backends } from './backends/registry.js';
+export { nativeThreads } from './backends/native.js';
+export {
+  coupledSecondMomentFromFull,
+  stateToJSON,
+  stateFromJSON,
+  STATE_FORMAT,
+  STATE_VERSION,
+} from './state.js';
+export type { OptimizerState, ParamState } from './state.js';
+export type * from './types.js';

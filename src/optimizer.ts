@@ -1,0 +1,298 @@
+// CoupledAdam: an optimizer over named parameters. The embedding matrix gets the coupled
+// update, every other parameter plain AdamW with the same betas and eps (the paper's setup).
+import { resolveBackend } from './backends/registry.js';
+import {
+  STATE_FORMAT,
+  STATE_VERSION,
+  meanOverVocabulary,
+  type OptimizerState,
+  type ParamState,
+} from './state.js';
+import { checkBackend, checkFiniteFlag, checkHyper, checkVocabAxis } from './steps.js';
+import type { Backend, BackendChoice, BackendName, CoupledShape, Hyper } from './types.js';
+import { Checker } from './validate.js';
+
+export interface ParamSpec {
+  /** Unique name, the key of this parameter's state. */
+  name: string;
+  /** The parameter, updated in place. */
+  param: Float32Array;
+  /** Its gradient buffer, read at every step(): write each new gradient into it. */
+  grad: Float32Array;
+  /** Marks the embedding matrix: it gets the coupled update. */
+  embedding?: { rows: number; cols: number; vocabAxis?: 0 | 1 };
+}
+
+export interface ParamGroup {
+  params: ParamSpec[];
+  /** Overrides the optimizer's lr for this group. */
+  lr?: number;
+  /** Overrides the optimizer's weightDecay for this group. */
+  weightDecay?: number;
+}
+
+export interface CoupledAdamConfig {
+  lr?: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  weightDecay?: number;
+  avgScale?: number;
+  backend?: BackendChoice;
+  /** Default true: a step with any non-finite gradient is skipped whole. */
+  checkFinite?: boolean;
+}
+
+export interface OptimizerStepResult {
+  applied: boolean;
+  /** Steps applied so far, this one included. */
+  step: number;
+  backend: BackendName;
+}
+
+/** A parameter group; lr and weightDecay may be changed between steps (schedules). */
+export interface Group {
+  lr: number;
+  weightDecay: number;
+  readonly params: readonly string[];
+}
+
+interface Entry {
+  name: string;
+  group: Group;
+  param: Float32Array;
+  grad: Float32Array;
+  shape?: CoupledShape;
+  expAvg: Float32Array;
+  expAvgSq: Float32Array;
+}
+
+const CONFIG_KEYS = [
+  'lr', 'beta1', 'beta2', 'eps', 'weightDecay', 'avgScale', 'backend', 'checkFinite'];
+
+export class CoupledAdam {
+  readonly groups: Group[];
+  readonly backend: Backend;
+  readonly checkFinite: boolean;
+  private hyper: Omit<Hyper, 'lr' | 'weightDecay' | 'step'>;
+  private entries: Entry[] = [];
+  private applied = 0;
+  private skipped = 0;
+
+  constructor(params: ParamSpec[] | ParamGroup[], config: CoupledAdamConfig = {}) {
+    const c = new Checker('CoupledAdam');
+    const o = c.object('config', config);
+    c.knownKeys('config', o, CONFIG_KEYS);
+    const base = checkHyper(c, o, 'config.', false);
+    this.hyper = { beta1: base.beta1, beta2: base.beta2, eps: base.eps, avgScale: base.avgScale };
+    this.checkFinite = checkFiniteFlag(c, 'config.checkFinite', o.checkFinite);
+    const choice = checkBackend(c, 'config.backend', o.backend);
+
+    if (!Array.isArray(params) || params.length === 0) {
+      c.type('params', 'a non-empty array of parameters or parameter groups', params);
+    }
+    const grouped = params.every((p) => p && typeof p === 'object' && 'params' in p);
+    const groups = (grouped ? params : [{ params }]) as ParamGroup[];
+    this.groups = groups.map((g, gi) => this.addGroup(c, g, gi, base));
+    c.disjoint(this.entries.flatMap((e) => [
+      [`${e.name}.param`, e.param] as const,
+      [`${e.name}.grad`, e.grad] as const,
+    ]));
+    this.backend = resolveBackend('CoupledAdam', choice);
+  }
+
+  private addGroup(c: Checker, g: ParamGroup, gi: number, base: Hyper): Group {
+    const at = `params[${gi}]`;
+    c.object(at, g);
+    if (!Array.isArray(g.params)) c.type(`${at}.params`, 'an array of parameters', g.params);
+    const group: Group = {
+      lr: c.number(`${at}.lr`, g.lr ?? base.lr, 0),
+      weightDecay: c.number(`${at}.weightDecay`, g.weightDecay ?? base.weightDecay, 0),
+      params: g.params.map((p) => p?.name),
+    };
+    g.params.forEach((p, pi) => this.addParam(c, p, `${at}.params[${pi}]`, group));
+    return group;
+  }
+
+  private addParam(c: Checker, p: ParamSpec, at: string, group: Group): void {
+    const spec = c.object(at, p);
+    c.knownKeys(at, spec, ['name', 'param', 'grad', 'embedding']);
+    if (typeof p.name !== 'string' || p.name === '') c.type(`${at}.name`, 'a non-empty string', p.name);
+    if (this.entries.some((e) => e.name === p.name)) {
+      c.range(`${at}.name`, 'a name not used by another parameter', p.name);
+    }
+    const param = c.float32(`${at}.param`, p.param);
+    const grad = c.float32(`${at}.grad`, p.grad, param.length, "param's length");
+    if (param.length === 0) c.range(`${at}.param`, 'a non-empty Float32Array', param);
+    let shape: CoupledShape | undefined;
+    if (p.embedding !== undefined) {
+      const e = c.object(`${at}.embedding`, p.embedding);
+      c.knownKeys(`${at}.embedding`, e, ['rows', 'cols', 'vocabAxis']);
+      shape = {
+        rows: c.positiveInteger(`${at}.embedding.rows`, e.rows),
+        cols: c.positiveInteger(`${at}.embedding.cols`, e.cols),
+        vocabAxis: checkVocabAxis(c, `${at}.embedding.vocabAxis`, e.vocabAxis),
+      };
+      if (shape.rows * shape.cols !== param.length) {
+        c.range(`${at}.param`, `a Float32Array of ${shape.rows * shape.cols} elements ` +
+          '(embedding.rows * embedding.cols)', param);
+      }
+    }
+    this.entries.push({
+      name: p.name, group, param, grad, shape,
+      expAvg: new Float32Array(param.length),
+      expAvgSq: new Float32Array(shape ? shape.cols : param.length),
+    });
+  }
+
+  /** Steps applied so far. */
+  get stepCount(): number {
+    return this.applied;
+  }
+
+  /** Steps skipped because a gradient was NaN or infinite. */
+  get skippedSteps(): number {
+    return this.skipped;
+  }
+
+  /** The first group's lr; setting it sets every group's (a single-schedule shorthand). */
+  get lr(): number {
+    return this.groups[0].lr;
+  }
+
+  set lr(lr: number) {
+    for (const g of this.groups) g.lr = lr;
+  }
+
+  /** Bytes of optimizer state: expAvg and expAvgSq of every parameter. */
+  get stateBytes(): number {
+    return this.entries.reduce((s, e) => s + e.expAvg.byteLength + e.expAvgSq.byteLength, 0);
+  }
+
+  /** Sets every gradient buffer to zero. */
+  zeroGrad(): void {
+    for (const e of this.entries) e.grad.fill(0);
+  }
+
+  /**
+   * One update of every parameter from its gradient buffer. With checkFinite (the default),
+   * a non-finite gradient anywhere skips the whole step: nothing changes, the step count
+   * does not advance, and the result says applied: false.
+   */
+  step(): OptimizerStepResult {
+    const c = new Checker('CoupledAdam.step');
+    this.groups.forEach((g, gi) => {
+      c.number(`groups[${gi}].lr`, g.lr, 0);
+      c.number(`groups[${gi}].weightDecay`, g.weightDecay, 0);
+    });
+    if (this.checkFinite && !this.entries.every((e) => this.backend.allFinite(e.grad))) {
+      this.skipped++;
+      return { applied: false, step: this.applied, backend: this.backend.name };
+    }
+
+    const step = this.applied + 1;
+    for (const e of this.entries) {
+      const h: Hyper = { ...this.hyper, lr: e.group.lr, weightDecay: e.group.weightDecay, step };
+      const t = { param: e.param, grad: e.grad, expAvg: e.expAvg, expAvgSq: e.expAvgSq };
+      if (e.shape) this.backend.coupledStep(t, e.shape, h, false);
+      else this.backend.adamStep(t, h, false);
+    }
+    this.applied = step;
+    return { applied: true, step, backend: this.backend.name };
+  }
+
+  /** A copy of the whole state, in the versioned format that loadStateDict reads. */
+  stateDict(): OptimizerState {
+    const params: Record<string, ParamState> = {};
+    for (const e of this.entries) {
+      params[e.name] = {
+        kind: e.shape ? 'coupled' : 'adamw',
+        length: e.param.length,
+        ...(e.shape ?? {}),
+        expAvg: e.expAvg.slice(),
+        expAvgSq: e.expAvgSq.slice(),
+      };
+    }
+    return {
+      format: STATE_FORMAT,
+      version: STATE_VERSION,
+      step: this.applied,
+      skippedSteps: this.skipped,
+      hyper: { ...this.hyper },
+      groups: this.groups.map((g) => ({ lr: g.lr, weightDecay: g.weightDecay, params: [...g.params] })),
+      params,
+    };
+  }
+
+  /**
+   * Restores a state from stateDict() (lr, weight decay, betas, eps, avgScale and moments).
+   * A coupled parameter also takes a full per-element expAvgSq, as the paper's PyTorch code
+   * stores it, and keeps its vocabulary mean. Everything is checked before anything changes.
+   */
+  loadStateDict(state: OptimizerState): void {
+    const c = new Checker('CoupledAdam.loadStateDict');
+    const s = c.object('state', state);
+    if (s.format !== STATE_FORMAT) c.range('state.format', `"${STATE_FORMAT}"`, s.format);
+    if (s.version !== STATE_VERSION) c.range('state.version', String(STATE_VERSION), s.version);
+    const applied = c.number('state.step', s.step, 0);
+    const skipped = c.number('state.skippedSteps', s.skippedSteps ?? 0, 0);
+    if (!Number.isSafeInteger(applied)) c.range('state.step', 'an integer >= 0', applied);
+    const h = c.object('state.hyper', s.hyper);
+    const hyper = checkHyper(c, h, 'state.hyper.', false);
+    const groups = s.groups as OptimizerState['groups'];
+    if (!Array.isArray(groups) || groups.length !== this.groups.length) {
+      c.range('state.groups', `an array of ${this.groups.length} groups`, groups);
+    }
+    const settings = groups.map((g, gi) => {
+      const names = this.groups[gi].params;
+      if (!Array.isArray(g?.params) || g.params.join('\0') !== names.join('\0')) {
+        c.range(`state.groups[${gi}].params`, `the names ${JSON.stringify(names)}`, g?.params);
+      }
+      return {
+        lr: c.number(`state.groups[${gi}].lr`, g.lr, 0),
+        weightDecay: c.number(`state.groups[${gi}].weightDecay`, g.weightDecay, 0),
+      };
+    });
+    const params = c.object('state.params', s.params);
+    const moments = this.entries.map((e) => this.checkParamState(c, e, params[e.name]));
+    for (const name of Object.keys(params)) {
+      if (!this.entries.some((e) => e.name === name)) {
+        c.range(`state.params`, 'only names of this optimizer\'s parameters', name);
+      }
+    }
+
+    // everything checked: apply
+    this.entries.forEach((e, k) => {
+      e.expAvg.set(moments[k].expAvg);
+      e.expAvgSq.set(moments[k].expAvgSq);
+    });
+    settings.forEach((g, gi) => Object.assign(this.groups[gi], g));
+    this.hyper = { beta1: hyper.beta1, beta2: hyper.beta2, eps: hyper.eps, avgScale: hyper.avgScale };
+    this.applied = applied;
+    this.skipped = skipped;
+  }
+
+  private checkParamState(c: Checker, e: Entry, value: unknown) {
+    const at = `state.params[${JSON.stringify(e.name)}]`;
+    const p = c.object(at, value);
+    const kind = e.shape ? 'coupled' : 'adamw';
+    if (p.kind !== kind) c.range(`${at}.kind`, `"${kind}"`, p.kind);
+    const expAvg = c.float32(`${at}.expAvg`, p.expAvg, e.param.length, "param's length");
+    if (!e.shape) {
+      const expAvgSq = c.float32(`${at}.expAvgSq`, p.expAvgSq, e.param.length, "param's length");
+      return { expAvg, expAvgSq };
+    }
+    const { rows, cols } = e.shape;
+    if (p.rows !== rows || p.cols !== cols || (p.vocabAxis ?? 0) !== e.shape.vocabAxis) {
+      c.range(`${at}`, `the shape ${rows} x ${cols}, vocabAxis ${e.shape.vocabAxis}`,
+        `${String(p.rows)} x ${String(p.cols)}, vocabAxis ${String(p.vocabAxis)}`);
+    }
+    const sq = p.expAvgSq;
+    if (sq instanceof Float32Array && sq.length === rows * cols && rows > 1) {
+      return { expAvg, expAvgSq: meanOverVocabulary(sq, e.shape) };
+    }
+    const expAvgSq = c.float32(`${at}.expAvgSq`, sq, cols,
+      `cols, or rows * cols for a full second moment`);
+    return { expAvg, expAvgSq };
+  }
+}

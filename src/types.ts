@@ -1,0 +1,101 @@
+// Public types of the step functions and the backends.
+
+export type BackendName = 'js' | 'native' | 'cuda' | 'gpujs';
+export type BackendChoice = BackendName | 'auto';
+
+/** Tensors of one Coupled Adam step, all float32 and updated in place. */
+export interface CoupledTensors {
+  /** [rows, cols] (or [cols, rows] with vocabAxis 1): the embedding matrix. */
+  param: Float32Array;
+  /** Same shape as param. */
+  grad: Float32Array;
+  /** Same shape as param: the first moment. */
+  expAvg: Float32Array;
+  /** [cols]: the coupled second moment, one value per hidden unit. */
+  expAvgSq: Float32Array;
+}
+
+/** Tensors of one AdamW step, all of param's length. */
+export interface AdamTensors {
+  param: Float32Array;
+  grad: Float32Array;
+  expAvg: Float32Array;
+  expAvgSq: Float32Array;
+}
+
+export interface AdamOptions {
+  /** 1-based index of this update (bias corrections use it). */
+  step: number;
+  /** Learning rate, default 1e-3. */
+  lr?: number;
+  /** Default 0.9. */
+  beta1?: number;
+  /** Default 0.999. */
+  beta2?: number;
+  /** Added after the square root, default 1e-8. */
+  eps?: number;
+  /** Decoupled (AdamW) weight decay, default 0. */
+  weightDecay?: number;
+  /** Default 'auto': the fastest available backend. */
+  backend?: BackendChoice;
+  /**
+   * Default true: when any gradient is NaN or infinite, skip the step, modify nothing and
+   * return `{ applied: false }` (the behaviour of mixed-precision loss scaling).
+   */
+  checkFinite?: boolean;
+}
+
+export interface CoupledAdamOptions extends AdamOptions {
+  /** Vocabulary size: the number of embedding vectors. */
+  rows: number;
+  /** Hidden size: the length of one embedding vector. */
+  cols: number;
+  /** Scale inside the square root of the coupled denominator (paper §6.1), default 1. */
+  avgScale?: number;
+  /** 0 (default): param is stored [rows, cols]; 1: stored [cols, rows]. */
+  vocabAxis?: 0 | 1;
+}
+
+export interface StepResult {
+  /** False when a non-finite gradient made the step skip; nothing was modified then. */
+  applied: boolean;
+  /** The backend that ran the step. */
+  backend: BackendName;
+}
+
+export interface BackendInfo {
+  name: BackendName;
+  /** Usable now. */
+  available: boolean;
+  /** Built into this installation (for 'cuda': the kernels were compiled). */
+  compiled: boolean;
+  /** Why the backend is unavailable, or what it runs on when it is. */
+  reason: string;
+}
+
+/** Hyperparameters after defaults, as every backend receives them. */
+export interface Hyper {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  avgScale: number;
+  step: number;
+}
+
+/** Shape of a coupled matrix, as every backend receives it. */
+export interface CoupledShape {
+  rows: number;
+  cols: number;
+  vocabAxis: 0 | 1;
+}
+
+/** What a backend implements. Inputs are validated before any backend sees them. */
+export interface Backend {
+  readonly name: BackendName;
+  /** Returns false, having modified nothing, if checkFinite and a gradient is non-finite. */
+  coupledStep(t: CoupledTensors, shape: CoupledShape, h: Hyper, checkFinite: boolean): boolean;
+  adamStep(t: AdamTensors, h: Hyper, checkFinite: boolean): boolean;
+  allFinite(x: Float32Array): boolean;
+}
