@@ -5,6 +5,7 @@
       "sources": [
         "native/addon/addon.cc",
         "native/addon/cpu_steps.cc",
+        "native/bench/triad.cc",
         "native/cpu/runtime.cc",
         "native/cpu/coupled_step.cc",
         "native/cpu/adamw_step.cc"
@@ -18,7 +19,7 @@
         "NAPI_DISABLE_CPP_EXCEPTIONS",
         "NODE_ADDON_API_DISABLE_DEPRECATED"
       ],
-      "cflags_cc": ["-std=c++17", "-O3", "-fopenmp"],
+      "cflags_cc": ["-std=c++17", "-O3", "-fno-math-errno", "-fno-trapping-math", "-fopenmp"],
       "ldflags": ["-fopenmp"],
       "conditions": [
         ["OS=='mac'", {

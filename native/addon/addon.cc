@@ -1,6 +1,7 @@
 // Registers the addon's exports. `features` tells the loader what this build contains.
 #include <napi.h>
 
+#include "../bench/triad.h"
 #include "cpu_steps.h"
 
 namespace {
@@ -10,6 +11,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("adamStep", Napi::Function::New(env, addon::AdamStepCpu, "adamStep"));
   exports.Set("allFinite", Napi::Function::New(env, addon::AllFiniteCpu, "allFinite"));
   exports.Set("threads", Napi::Function::New(env, addon::Threads, "threads"));
+  exports.Set("triad", Napi::Function::New(env, addon::Triad, "triad"));  // benchmarks only
 
   Napi::Object features = Napi::Object::New(env);
 #ifdef _OPENMP
