@@ -57,7 +57,7 @@ CA_HD float ca_coupled_exp_avg_sq(float expAvgSq, double meanGradSq, double beta
 CA_HD float ca_coupled_column_scale(float expAvgSq, double avgScale, double eps,
                                     const ca_step_scalars* s) {
   const double denom = sqrt(avgScale * (double)expAvgSq / s->bc2F64) + eps;
-  return denom > 0.0 ? (float)(s->stepSizeF64 / denom) : 0.0f;
+  return denom == 0.0 ? 0.0f : (float)(s->stepSizeF64 / denom);
 }
 
 CA_HD float ca_first_moment(float expAvg, float grad, const ca_step_scalars* s) {
@@ -80,5 +80,5 @@ CA_HD void ca_adamw_element(float* param, float* expAvg, float* expAvgSq, float 
   const float denom = sqrtf(v) * s->invBc2Sqrt + s->eps;
   *expAvg = m;
   *expAvgSq = v;
-  *param = *param * s->decay - (denom > 0.0f ? s->stepSize * m / denom : 0.0f);
+  *param = *param * s->decay - (denom == 0.0f ? 0.0f : s->stepSize * m / denom);
 }
