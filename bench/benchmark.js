@@ -94,24 +94,48 @@ function summarize(seconds) {
 
 const now = () => Number(process.hrtime.bigint()) / 1e9;
 
-// Runs `step` (which may return its own timing in seconds) for the warm-up, then for as many
-// timed repetitions as the mode's budget allows.
-async function measure(step, { budgetS, maxReps, warmup, coldOk }) {
-  let warmS = 0;
-  for (let i = 0; i < warmup; i++) {
-    const t = now();
-    const inner = await step();
-    warmS = typeof inner === 'number' ? inner : now() - t;
+// Times one call of `step`, which may return its own, inner timing in seconds.
+async function timeOnce(step) {
+  const t = now();
+  const inner = await step();
+  return typeof inner === 'number' ? inner : now() - t;
+}
+
+const message = (err) => (err instanceof Error ? err.message.split('\n')[0] : String(err));
+
+// Measures `cases` together. Each is warmed up and gets its repetitions from its warm-up time
+// and the budget; then they take turns, one step each per round, so that a change in the
+// machine's load falls on all of them alike: their ratios are what the report is about.
+async function measureTogether(cases, { budgetS, maxReps, warmup, coldOk }) {
+  const runs = [];
+  for (const c of cases) {
+    const run = { c, seconds: [], reps: 0, warmup };
+    runs.push(run);
+    try {
+      let warmS = 0;
+      for (let i = 0; i < warmup; i++) warmS = await timeOnce(c.step);
+      if (coldOk && warmS > budgetS) {
+        Object.assign(run, { seconds: [warmS], reps: 1, warmup: 0, cold: true });
+      } else {
+        run.reps = Math.max(1, Math.min(maxReps, Math.floor(budgetS / Math.max(warmS, 1e-9))));
+      }
+    } catch (err) {
+      run.error = message(err);
+    }
   }
-  if (coldOk && warmS > budgetS) return { warmup: 0, cold: true, ...summarize([warmS]) };
-  const reps = Math.max(1, Math.min(maxReps, Math.floor(budgetS / Math.max(warmS, 1e-9))));
-  const seconds = [];
-  for (let i = 0; i < reps; i++) {
-    const t = now();
-    const inner = await step();
-    seconds.push(typeof inner === 'number' ? inner : now() - t);
+  for (let more = true; more;) {
+    more = false;
+    for (const run of runs) {
+      if (run.error || run.seconds.length >= run.reps) continue;
+      try {
+        run.seconds.push(await timeOnce(run.c.step));
+        more = true;
+      } catch (err) {
+        run.error = message(err);
+      }
+    }
   }
-  return { warmup, ...summarize(seconds) };
+  return runs;
 }
 
 // ---- data ----
@@ -127,18 +151,24 @@ function fillUniform(x, seed, scale) {
   }
 }
 
-// The buffers of one shape, shared by its cases (each case resets the state it uses).
+// The buffers of one shape. param and grad are shared by every case; each optimizer has its
+// own state (shared by the backends, which compute the same update), and the triad and the
+// copy write into a scratch buffer of their own, so interleaved cases never disturb each other.
 function allocate({ rows, cols }) {
   const n = rows * cols;
   const b = {
     param: new Float32Array(n), // [rows, cols]
     grad: new Float32Array(n), // [rows, cols]
-    expAvg: new Float32Array(n), // [rows, cols]
-    expAvgSqFull: new Float32Array(n), // [rows, cols]: Adam's; scratch for triad and copy
-    expAvgSqCoupled: new Float32Array(cols), // [cols]
+    coupledExpAvg: new Float32Array(n), // [rows, cols]
+    coupledExpAvgSq: new Float32Array(cols), // [cols]
+    adamExpAvg: new Float32Array(n), // [rows, cols]
+    adamExpAvgSq: new Float32Array(n), // [rows, cols]
+    scratch: new Float32Array(n), // [rows, cols]: the triad's and the copy's destination
   };
   fillUniform(b.param, 1, 0.02);
   fillUniform(b.grad, 2, 1e-3);
+  // fault every page in now, so that no warm-up step pays for first touch
+  for (const x of [b.coupledExpAvg, b.adamExpAvg, b.adamExpAvgSq, b.scratch]) x.fill(0);
   return b;
 }
 
@@ -156,19 +186,19 @@ function checkFiniteSample(x, label) {
 
 // ---- cases ----
 
-function triadCase(addon, b, n) {
+function triadCase(addon, b) {
   return {
     id: 'triad', op: 'triad', backend: 'native', bytesPerElement: TRIAD_BYTES,
-    step: () => addon.triad(b.expAvgSqFull, b.grad, b.param, 0.5, 1)[0],
+    step: () => addon.triad(b.scratch, b.grad, b.param, 0.5, 1)[0],
   };
 }
 
 function copyCase(b) {
-  const sources = [b.grad, b.param, b.expAvg];
+  const sources = [b.grad, b.param, b.coupledExpAvg];
   return {
     id: 'copy-js', op: 'copy', backend: 'js', bytesPerElement: 8 * COPY_COPIES,
     step: () => {
-      for (let k = 0; k < COPY_COPIES; k++) b.expAvgSqFull.set(sources[k]);
+      for (let k = 0; k < COPY_COPIES; k++) b.scratch.set(sources[k]);
     },
   };
 }
@@ -177,14 +207,10 @@ function coupledCase(name, b, shape) {
   let step = 0;
   return {
     id: `coupled-${name}`, op: 'coupledAdamStep', backend: name, bytesPerElement: COUPLED_BYTES,
-    reset: () => {
-      b.expAvg.fill(0);
-      b.expAvgSqCoupled.fill(0);
-    },
     step: () => {
       step += 1;
       const tensors = {
-        param: b.param, grad: b.grad, expAvg: b.expAvg, expAvgSq: b.expAvgSqCoupled };
+        param: b.param, grad: b.grad, expAvg: b.coupledExpAvg, expAvgSq: b.coupledExpAvgSq };
       checkApplied(coupledAdamStep(tensors, { ...shape, ...HYPER, step, backend: name }),
         `coupledAdamStep on ${name}`);
     },
@@ -198,14 +224,10 @@ function adamCase(name, b, checkFinite) {
     op: checkFinite ? 'adamStep (checkFinite)' : 'adamStep',
     backend: name,
     bytesPerElement: ADAM_BYTES + (checkFinite ? 4 : 0),
-    reset: () => {
-      b.expAvg.fill(0);
-      b.expAvgSqFull.fill(0);
-    },
     step: () => {
       step += 1;
       const tensors = {
-        param: b.param, grad: b.grad, expAvg: b.expAvg, expAvgSq: b.expAvgSqFull };
+        param: b.param, grad: b.grad, expAvg: b.adamExpAvg, expAvgSq: b.adamExpAvgSq };
       checkApplied(adamStep(tensors, { ...HYPER, step, backend: name, checkFinite }),
         `adamStep on ${name}`);
     },
@@ -267,46 +289,56 @@ async function runShape(shape, ctx) {
     `${(4 * n / 1e6).toFixed(1)} MB per buffer)`);
   const b = allocate(shape);
 
-  const cases = [];
-  if (ctx.addon) cases.push(triadCase(ctx.addon, b, n));
-  cases.push(copyCase(b));
+  // ours and the ceilings take turns; each tfjs peer runs on its own, holding its tensors
+  const ours = [];
+  if (ctx.addon) ours.push(triadCase(ctx.addon, b));
+  ours.push(copyCase(b));
   for (const name of ctx.available) {
-    cases.push(coupledCase(name, b, shape));
-    cases.push(adamCase(name, b, false));
-    if (name === 'native') cases.push(adamCase(name, b, true));
+    ours.push(coupledCase(name, b, shape));
+    ours.push(adamCase(name, b, false));
+    if (name === 'native') ours.push(adamCase(name, b, true));
   }
+  console.log(`  measuring ${ours.map((c) => c.id).join(', ')} in turns`);
+  const runs = await measureTogether(ours, ctx.mode);
   for (const tfBackend of ctx.tfjs.backends ?? []) {
-    cases.push(tfjsCase(ctx.tfjs.tf, tfBackend, b, shape));
-  }
-
-  const results = [];
-  for (const c of cases) {
-    const entry = { id: c.id, op: c.op, backend: c.backend, bytesPerElement: c.bytesPerElement };
+    const c = tfjsCase(ctx.tfjs.tf, tfBackend, b, shape);
     try {
-      c.reset?.();
-      await c.setup?.();
-      Object.assign(entry, await measure(c.step, ctx.mode));
-      if (c.stateBytes) entry.stateBytes = c.stateBytes();
-      if (c.op !== 'triad' && c.op !== 'copy') checkFiniteSample(b.param, c.id);
-      entry.bytes = c.bytesPerElement * n;
-      entry.gbps = entry.bytes / entry.medianS / 1e9;
-      console.log(`  ${c.id.padEnd(22)} ${(entry.medianS * 1e3).toFixed(2).padStart(10)} ms` +
-        `  [${(entry.minS * 1e3).toFixed(2)}, ${(entry.maxS * 1e3).toFixed(2)}]` +
-        `  ${entry.reps} reps${entry.cold ? ' (cold)' : ''}  ${entry.gbps.toFixed(2)} GB/s`);
+      await c.setup();
+      const [run] = await measureTogether([c], ctx.mode);
+      if (!run.error) run.stateBytes = c.stateBytes();
+      runs.push(run);
     } catch (err) {
-      entry.error = err instanceof Error ? err.message.split('\n')[0] : String(err);
-      console.log(`  ${c.id.padEnd(22)} failed: ${entry.error}`);
+      runs.push({ c, error: message(err) });
     } finally {
-      c.teardown?.();
+      c.teardown();
     }
-    results.push(entry);
   }
+  checkFiniteSample(b.param, label);
+
+  const results = runs.map((run) => entryOf(run, n));
   if (ctx.tfjs.wasmError) {
     results.push({ id: 'tfjs-wasm', op: 'tf.train.adam', backend: 'tfjs-wasm',
       error: ctx.tfjs.wasmError });
   }
   derive(results);
   return { rows, cols, elements: n, cases: results, memory: stateMemory(shape, ctx, results) };
+}
+
+// One case's line of the report, printed as it is made.
+function entryOf({ c, error, seconds, warmup, cold, stateBytes }, n) {
+  const entry = { id: c.id, op: c.op, backend: c.backend, bytesPerElement: c.bytesPerElement };
+  if (error) {
+    console.log(`  ${c.id.padEnd(22)} failed: ${error}`);
+    return { ...entry, error };
+  }
+  Object.assign(entry, { warmup, ...(cold ? { cold } : {}), ...summarize(seconds) });
+  if (stateBytes !== undefined) entry.stateBytes = stateBytes;
+  entry.bytes = c.bytesPerElement * n;
+  entry.gbps = entry.bytes / entry.medianS / 1e9;
+  console.log(`  ${c.id.padEnd(22)} ${(entry.medianS * 1e3).toFixed(2).padStart(10)} ms` +
+    `  [${(entry.minS * 1e3).toFixed(2)}, ${(entry.maxS * 1e3).toFixed(2)}]` +
+    `  ${entry.reps} reps${cold ? ' (cold)' : ''}  ${entry.gbps.toFixed(2)} GB/s`);
+  return entry;
 }
 
 // Ratios within the run: each case against its ceiling, Adam, and the peers.
