@@ -39,6 +39,33 @@ double sum_squares(const float* __restrict x, int64_t n) {
   return (a0 + a1) + (a2 + a3);
 }
 
+// grad^2 of rows [begin, end) of a [rows, cols] matrix added into acc: [cols]. Four rows go
+// through acc per pass, each added in turn, so the sums are those of one row at a time, bit
+// for bit; but acc is loaded and stored once per four rows, not once per row, and four rows
+// stream at once. One row at a time, this pass ran at a third of pass 2's bandwidth.
+void add_rows_sq(const float* __restrict grad, int64_t begin, int64_t end, int64_t cols,
+                 double* __restrict acc) {
+  int64_t i = begin;
+  for (; i + 4 <= end; i += 4) {
+    const float* __restrict g0 = grad + i * cols;
+    const float* __restrict g1 = g0 + cols;
+    const float* __restrict g2 = g1 + cols;
+    const float* __restrict g3 = g2 + cols;
+    for (int64_t j = 0; j < cols; ++j) {
+      double a = acc[j];
+      a += (double)g0[j] * g0[j];
+      a += (double)g1[j] * g1[j];
+      a += (double)g2[j] * g2[j];
+      a += (double)g3[j] * g3[j];
+      acc[j] = a;
+    }
+  }
+  for (; i < end; ++i) {
+    const float* __restrict g = grad + i * cols;
+    for (int64_t j = 0; j < cols; ++j) acc[j] += (double)g[j] * g[j];
+  }
+}
+
 // Pass 1. partial: [threads, cols], each thread's sums of its share of the vocabulary;
 // sumSq: [cols], their total added in thread order.
 void reduce_grad_sq(const float* grad, int64_t rows, int64_t cols, int vocabAxis,
@@ -49,12 +76,9 @@ void reduce_grad_sq(const float* grad, int64_t rows, int64_t cols, int vocabAxis
     const int t = ca::thread_index();
     double* __restrict acc = partial.data() + (size_t)t * cols;
     if (vocabAxis == 0) {
-      // [rows, cols]: a row of one token at a time, accumulated column-wise.
-      const int64_t end = share_begin(rows, t + 1, threads);
-      for (int64_t i = share_begin(rows, t, threads); i < end; ++i) {
-        const float* __restrict g = grad + i * cols;
-        for (int64_t j = 0; j < cols; ++j) acc[j] += (double)g[j] * g[j];
-      }
+      // [rows, cols]: tokens' rows, accumulated column-wise.
+      add_rows_sq(grad, share_begin(rows, t, threads), share_begin(rows, t + 1, threads), cols,
+                  acc);
     } else {
       // [cols, rows]: each hidden unit is one contiguous run; threads split the elements.
       const int64_t n = rows * cols;
