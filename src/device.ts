@@ -36,15 +36,17 @@ export function checkDeviceArray(
   if (!isDeviceArray(value)) {
     c.type(argument, 'a device array (CudaArray), as the other tensors of this call', value);
   }
-  if (value.disposed) c.range(argument, 'a live device array', 'a disposed CudaArray');
+  const fail = (expected: string, received: string): never => {
+    throw new RangeError(c.message(argument, expected, received));
+  };
+  if (value.disposed) fail('a live device array', 'a disposed CudaArray');
   if (value.dtype !== 'float32' && !(bf16 && value.dtype === 'bfloat16')) {
     const allowed = bf16 ? "dtype 'float32' or 'bfloat16'" : "dtype 'float32'";
-    c.range(argument, `a device array of ${allowed}`, `dtype '${value.dtype}'`);
+    fail(`a device array of ${allowed}`, `dtype '${value.dtype}'`);
   }
   if (length !== undefined && value.length !== length) {
     const note = lengthNote ? ` (${lengthNote})` : '';
-    c.range(argument, `a device array of ${length} elements${note}`,
-      `${value.length} elements`);
+    fail(`a device array of ${length} elements${note}`, `${value.length} elements`);
   }
   return value;
 }
