@@ -177,7 +177,10 @@ export function coupledAdamStep(
 }
 
 /** One AdamW step, in place, with the semantics of torch.optim.AdamW; device arrays too. */
-export function adamStep(tensors: AdamTensors | DeviceAdamTensors, options: AdamOptions): StepResult {
+export function adamStep(
+  tensors: AdamTensors | DeviceAdamTensors,
+  options: AdamOptions,
+): StepResult {
   if (hasDeviceArray(tensors)) {
     const call = checkDeviceAdamCall('adamStep', tensors, options);
     const backend = resolveDeviceBackend('adamStep', call.backend);

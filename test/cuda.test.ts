@@ -291,7 +291,8 @@ describe.runIf(info.available)('cuda: on the device', () => {
     const x = CudaArray.zeros(4);
     x.dispose();
     x.dispose();
-    expect(() => x.toFloat32Array()).toThrow('CudaArray.toFloat32Array: the CudaArray was disposed');
+    expect(() => x.toFloat32Array())
+      .toThrow('CudaArray.toFloat32Array: the CudaArray was disposed');
     let thrown: unknown;
     try {
       CudaArray.zeros(2 ** 50); // 4 PiB

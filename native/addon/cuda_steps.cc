@@ -30,7 +30,9 @@ void* Device(Reader& in, size_t index, const char* name, int64_t elements, size_
 
 ca_dtype Dtype(Reader& in, size_t index) {
   const int64_t code = in.integer(index, "gradDtype", 0);
-  if (in.ok && code != CA_FLOAT32 && code != CA_BFLOAT16) in.fail_range("Expected gradDtype 0 or 1");
+  if (in.ok && code != CA_FLOAT32 && code != CA_BFLOAT16) {
+    in.fail_range("Expected gradDtype 0 or 1");
+  }
   return (ca_dtype)code;
 }
 

@@ -157,7 +157,8 @@ static void test_adamw_float64(void) {
     for (long k = 0; k < n; ++k) {
       rm[k] = h.beta1 * rm[k] + (1 - h.beta1) * grad[k];
       rv[k] = h.beta2 * rv[k] + (1 - h.beta2) * (double)grad[k] * grad[k];
-      rp[k] = rp[k] * (1 - h.lr * h.weight_decay) - h.lr / bc1 * rm[k] / (sqrt(rv[k] / bc2) + h.eps);
+      const double denom = sqrt(rv[k] / bc2) + h.eps;
+      rp[k] = rp[k] * (1 - h.lr * h.weight_decay) - h.lr / bc1 * rm[k] / denom;
     }
     free(grad);
   }
