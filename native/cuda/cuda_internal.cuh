@@ -56,10 +56,12 @@ __device__ __forceinline__ float at(const float4& v, int q) {
 // Splits the run [begin, begin + len) of a buffer whose element 0 is 16-byte aligned into a
 // scalar head up to the next multiple of 4, whole vectors of 4, and a scalar tail. With
 // vectors off (misaligned buffers) the whole run is head. `t` and `stride` spread the work
-// over threads; onScalar(k) and onVector(k) get absolute element indices.
+// over threads; onScalar(k) and onVector(k) get absolute element indices. Host-callable so
+// that test/c/cuda_host_test.cu can check the split without a GPU.
 template <typename Scalar, typename Vector>
-__device__ __forceinline__ void walk_run(int64_t begin, int64_t len, bool vectors, int64_t t,
-                                         int64_t stride, Scalar onScalar, Vector onVector) {
+__host__ __device__ __forceinline__ void walk_run(int64_t begin, int64_t len, bool vectors,
+                                                  int64_t t, int64_t stride, Scalar onScalar,
+                                                  Vector onVector) {
   const int64_t head = vectors ? (int64_t)((4 - (begin & 3)) & 3) : len;
   const int64_t headLen = head < len ? head : len;
   const int64_t vecs = (len - headLen) / 4;
