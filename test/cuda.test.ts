@@ -51,6 +51,23 @@ describe('cuda: what every machine can check', () => {
       expect((thrown as Error).message.startsWith(code)).toBe(true);
     });
 
+  it.runIf(info.compiled)('native entry points reject bad arguments with exceptions', () => {
+    const cuda = (addon as unknown as { cuda: Record<string, (...a: unknown[]) => unknown> }).cuda;
+    const h = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, avgScale: 1,
+      step: 1 };
+    expect(() => cuda.coupledStep({}, {}, {}, {}, 2, 2, 0, h, false, 0))
+      .toThrow('Expected a live DeviceBuffer for param');
+    expect(() => cuda.coupledStep({}, {}, {}, {}, 2, 2, 0, h, false, 7))
+      .toThrow('Expected gradDtype 0 or 1');
+    expect(() => cuda.adamStep(null, null, null, null, 0, h, false, 0))
+      .toThrow('Expected an integer >= 1 for n');
+    expect(() => cuda.adamMultiStep([[1, 2, 3, 4, 5]], h, 0))
+      .toThrow('Expected live DeviceBuffers of n elements for tensor 0');
+    expect(() => cuda.allFinite([[{}, 4, 0]])).toThrow();
+    expect(() => cuda.alloc(-1)).toThrow('Expected a whole number of bytes >= 1');
+    expect(() => cuda.upload({}, new Float32Array(1), 0)).toThrow('Expected a live DeviceBuffer');
+  });
+
   it.runIf(!info.compiled)('in a build without the kernels, says why', () => {
     expect(() => CudaArray.zeros(16)).toThrow(/CudaArray.zeros: /);
   });
