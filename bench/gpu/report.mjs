@@ -1,12 +1,12 @@
 // Joins gpu_bench's and torch_adamw.py's JSON into bench/results/gpu-<stamp>.{json,md} and
 // judges the issue's targets: the coupled step moves its 24 bytes per element at >= 85% of
 // the copy bandwidth (same run), and takes <= 0.9 of torch's fused AdamW time (same shape).
-// Usage: node bench/gpu/report.mjs ours.json torch.json gpu-info.txt stamp
+// Usage: node bench/gpu/report.mjs ours.json torch.json gpu-info.txt stamp [js-tests.txt]
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const [oursPath, torchPath, infoPath, stamp] = process.argv.slice(2);
+const [oursPath, torchPath, infoPath, stamp, jsTestsPath] = process.argv.slice(2);
 if (!oursPath || !torchPath || !infoPath || !stamp) {
   console.error('usage: node report.mjs ours.json torch.json gpu-info.txt stamp');
   process.exit(2);
@@ -14,6 +14,7 @@ if (!oursPath || !torchPath || !infoPath || !stamp) {
 const ours = JSON.parse(readFileSync(oursPath, 'utf8'));
 const torch = JSON.parse(readFileSync(torchPath, 'utf8'));
 const gpuInfo = readFileSync(infoPath, 'utf8').trim();
+const jsTests = jsTestsPath ? readFileSync(jsTestsPath, 'utf8').trim() : 'not recorded';
 
 const BANDWIDTH_TARGET = 0.85;
 const TORCH_TARGET = 0.9;
@@ -33,11 +34,11 @@ const rows = ours.shapes.map((s) => {
 });
 
 const result = {
-  stamp, gpu: gpuInfo, device: ours.device, computeCapability: ours.compute_capability,
+  stamp, gpu: gpuInfo, jsTests, device: ours.device, computeCapability: ours.compute_capability,
   warmup: ours.warmup, iters: ours.iters, statistic: ours.statistic,
   torch: torch.skipped ? { skipped: torch.skipped } : { version: torch.torch, cuda: torch.cuda },
   targets: { coupledOverCopyBandwidth: BANDWIDTH_TARGET, coupledOverTorchAdamw: TORCH_TARGET },
-  shapes: rows, indexPast2to31: ours.index_past_2_31,
+  vsCpu: ours.vs_cpu, shapes: rows, indexPast2to31: ours.index_past_2_31,
 };
 
 const lines = [
@@ -47,6 +48,13 @@ const lines = [
     'CUDA events. Bytes per element: coupled step 24, AdamW 28, copy 8 (read + write).',
   torch.skipped ? `PyTorch: not measured (${torch.skipped}).`
     : `PyTorch ${torch.torch} (CUDA ${torch.cuda}), torch.optim.AdamW(fused=True).`,
+  `JS tests on 'cuda' (test/cuda.test.ts, test/backends.test.ts): ${jsTests}.`,
+  '',
+  `CUDA kernels against the CPU kernels (relative error, bound ${ours.vs_cpu?.tolerance}): ` +
+    `coupled ${ours.vs_cpu?.coupled_worst} (worst of 8 shapes x 2 layouts, 3 steps), ` +
+    `bf16 grads ${ours.vs_cpu?.coupled_bf16}, AdamW single and multi-tensor ` +
+    `${ours.vs_cpu?.adamw_single_and_multi}, NaN skip changes nothing: ` +
+    `${ours.vs_cpu?.skip_changes_nothing}: ${ours.vs_cpu?.passed ? 'passed' : 'FAILED'}.`,
   '',
   '| shape | coupled ms | our AdamW ms | torch fused AdamW ms | copy ms | coupled GB/s | ' +
     'copy GB/s | coupled / copy bandwidth | coupled / torch AdamW | deterministic |',
@@ -70,5 +78,6 @@ const base = join(dir, `gpu-${stamp}`);
 writeFileSync(`${base}.json`, `${JSON.stringify(result, null, 1)}\n`);
 writeFileSync(`${base}.md`, lines.join('\n'));
 console.log(lines.join('\n'));
-const failed = rows.some((r) => !r.deterministic) || ours.index_past_2_31?.passed === false;
+const failed = rows.some((r) => !r.deterministic) || ours.index_past_2_31?.passed === false ||
+  ours.vs_cpu?.passed !== true;
 process.exit(failed ? 1 : 0);
