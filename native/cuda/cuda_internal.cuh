@@ -34,12 +34,12 @@ struct Grad<__nv_bfloat16> {
   static __device__ __forceinline__ float one(const __nv_bfloat16* g, int64_t i) {
     return __bfloat162float(g[i]);
   }
+  // A bfloat16 is the upper half of a float32: widening is a shift, exact. Element i sits in
+  // the low half of a little-endian word.
   static __device__ __forceinline__ float4 four(const __nv_bfloat16* g, int64_t i) {
     const uint2 bits = __ldg(reinterpret_cast<const uint2*>(g + i));
-    const __nv_bfloat162 lo = *reinterpret_cast<const __nv_bfloat162*>(&bits.x);
-    const __nv_bfloat162 hi = *reinterpret_cast<const __nv_bfloat162*>(&bits.y);
-    const float2 a = __bfloat1622float2(lo), b = __bfloat1622float2(hi);
-    return make_float4(a.x, a.y, b.x, b.y);
+    return make_float4(__uint_as_float(bits.x << 16), __uint_as_float(bits.x & 0xffff0000u),
+                       __uint_as_float(bits.y << 16), __uint_as_float(bits.y & 0xffff0000u));
   }
 };
 
