@@ -103,8 +103,9 @@ CA_API size_t ca_coupled_workspace_bytes(int64_t rows, int64_t cols, int vocab_a
 /* One Coupled Adam step in place, in two kernel launches on `stream`: a vocabulary reduction
  * of grad^2 per hidden unit (fixed order, double accumulators: bitwise identical run to run
  * for a given shape), then one fused update of param and exp_avg.
- * workspace: device memory of ca_coupled_workspace_bytes() bytes, zero-filled once when
- * allocated (the kernels leave it zeroed again); one step at a time may use it.
+ * workspace: device memory of ca_coupled_workspace_bytes() bytes, zero-filled when
+ * allocated; the kernels leave it ready for the next step of the same rows, cols and
+ * vocab_axis (zero-fill it again before using it for another shape). One step at a time.
  * check_finite: when a gradient is NaN or infinite, nothing is modified.
  * skipped: NULL, or a device int that receives 1 if the step was skipped, else 0. */
 CA_API ca_status ca_coupled_step_cuda(float* param, const void* grad, ca_dtype grad_dtype,
