@@ -1,16 +1,19 @@
 // coupled-adam for Node: every backend this platform can have, registered in 'auto' order.
 import { jsProvider } from './backends/js-provider.js';
 import { nativeProvider } from './backends/native.js';
+import { cudaProvider } from './backends/cuda.js';
 import { registerBackend } from './backends/registry.js';
 
 registerBackend(jsProvider);
 registerBackend(nativeProvider);
+registerBackend(cudaProvider);
 
 export { coupledAdamStep, adamStep, DEFAULTS } from './steps.js';
 export { CoupledAdam } from './optimizer.js';
 export type { ParamSpec, ParamGroup, CoupledAdamConfig, Group, OptimizerStepResult } from './optimizer.js';
 export { backends } from './backends/registry.js';
 export { nativeThreads } from './backends/native.js';
+export { CudaArray, cudaSynchronize } from './backends/cuda.js';
 export {
   coupledSecondMomentFromFull,
   stateToJSON,
