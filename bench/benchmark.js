@@ -6,11 +6,13 @@
 //   npm run bench                 full: 4096x64, 50304x768, 32000x4096; updates README.md
 //   npm run bench -- --quick      4096x64 and 50304x768, fewer repetitions (under a minute)
 //   options: --shapes 64x32,130x33  --out DIR  --threads N  --no-readme
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+
+import { markdown, ms, updateReadme } from './report.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 if (!existsSync(join(root, 'dist', 'index.js'))) {
@@ -436,8 +438,6 @@ function targets(shapeResults) {
   return { shape: '50304x768', checks };
 }
 
-const ms = (s) => (s * 1e3 >= 100 ? (s * 1e3).toFixed(0) : (s * 1e3).toPrecision(3));
-
 // ---- report ----
 
 function machine(ctx) {
@@ -452,63 +452,6 @@ function machine(ctx) {
     tfjs: ctx.tfjs.tf ? ctx.tfjs.tf.version.tfjs : null,
     loadAverageStart: os.loadavg().map((x) => +x.toFixed(2)),
   };
-}
-
-function markdown(report) {
-  const m = report.machine;
-  const lines = [];
-  lines.push(`Run: ${report.date}, mode \`${report.mode}\`, ${m.os}, ${m.cpu} x ${m.cpus}, ` +
-    `${m.memoryGiB} GiB, Node ${m.node}, native threads ${m.addon?.threads ?? 'n/a'} ` +
-    `(OpenMP ${m.addon?.features.openmp ? 'on' : 'off'}), tfjs ${m.tfjs ?? 'n/a'}; ` +
-    `load average ${m.loadAverageStart.join(' ')} at start, ` +
-    `${report.loadAverageEnd.join(' ')} at end.`);
-  for (const s of report.shapes) {
-    lines.push('', `**${s.rows} x ${s.cols}** (${(s.elements / 1e6).toFixed(2)} M elements)`, '');
-    lines.push('| case | ms/step median | min - max | reps | B/elt | GB/s | % of ceiling | ' +
-      'time / Adam | x faster than tfjs-cpu | x tfjs-wasm | x js |');
-    lines.push('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
-    for (const c of s.cases) {
-      if (c.error) {
-        lines.push(`| ${c.id} | failed: ${c.error.replace(/\|/g, '/')} |||||||||| `);
-        continue;
-      }
-      const f = (x, d) => (x === undefined ? '' : x.toFixed(d));
-      const ceiling = c.ceiling ? `${f(c.percentOfCeiling, 0)}% ${c.ceiling}` : '';
-      const reps = `${c.reps}${c.cold ? ' cold' : ''}`;
-      lines.push(`| ${c.id} | ${ms(c.medianS)} | ${ms(c.minS)} - ${ms(c.maxS)} | ${reps} | ` +
-        `${c.bytesPerElement} | ${f(c.gbps, 1)} | ${ceiling} | ${f(c.timeVsAdam, 2)} | ` +
-        `${f(c.speedup?.['tfjs-cpu'], 0)} | ${f(c.speedup?.['tfjs-wasm'], 1)} | ` +
-        `${f(c.speedup?.js, 1)} |`);
-    }
-    lines.push('', '| optimizer state | backend | MB |', '|---|---|--:|');
-    for (const r of s.memory) {
-      lines.push(`| ${r.optimizer} | ${r.backend} | ${+(r.bytes / 1e6).toPrecision(4)} |`);
-    }
-  }
-  const t = report.targets;
-  lines.push('', `**Targets** (${t.shape ?? t.note}):`, '');
-  if (t.checks.length) {
-    lines.push('| target | goal | measured | |', '|---|---|---|---|');
-    for (const c of t.checks) {
-      lines.push(`| ${c.name} | ${c.goal} | ${c.detail} | ${c.met ? 'met' : '**missed**'} |`);
-    }
-  }
-  return lines.join('\n');
-}
-
-function updateReadme(table) {
-  const path = join(root, 'README.md');
-  const text = existsSync(path) ? readFileSync(path, 'utf8') : '# coupled-adam\n';
-  const begin = '<!-- bench:begin -->';
-  const end = '<!-- bench:end -->';
-  const block = `${begin}\n${table}\n${end}`;
-  let next;
-  if (text.includes(begin) && text.includes(end)) {
-    next = text.slice(0, text.indexOf(begin)) + block + text.slice(text.indexOf(end) + end.length);
-  } else {
-    next = `${text.trimEnd()}\n\n## Benchmarks\n\n${block}\n`;
-  }
-  writeFileSync(path, next);
 }
 
 // ---- main ----
@@ -560,7 +503,7 @@ async function main() {
   writeFileSync(`${base}.md`, `${table}\n`);
   console.log(`wrote ${base}.json and ${base}.md in ${report.wallSeconds} s`);
   if (writeReadme) {
-    updateReadme(table);
+    updateReadme(join(root, 'README.md'), table);
     console.log('updated README.md (## Benchmarks)');
   }
 }

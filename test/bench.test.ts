@@ -69,7 +69,12 @@ describe('npm run bench -- --quick (tiny shapes)', () => {
     }
     expect(report.backends.map((b: { name: string }) => b.name)).toEqual(
       backends().map((b) => b.name));
-    expect(existsSync(join(out, 'quick-custom.md'))).toBe(true);
+    const md = readFileSync(join(out, 'quick-custom.md'), 'utf8');
+    expect(md).toContain('| case | ms/step median |');
+    for (const b of backends().filter((x) => !x.available)) {
+      expect(md, 'unavailable backends are named with their reason').toContain(
+        `${b.name} (${b.reason})`);
+    }
   });
 
   test('ran every shape, each case with consistent timings and bytes', () => {
