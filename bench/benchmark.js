@@ -27,8 +27,8 @@ const GPT2 = { rows: 50304, cols: 768 };
 const SHAPES_FULL = [{ rows: 4096, cols: 64 }, GPT2, { rows: 32000, cols: 4096 }];
 const SHAPES_QUICK = [{ rows: 4096, cols: 64 }, GPT2];
 
-// Repetitions: after the warm-up step, as many as fit in `budgetS`, within [1, maxReps].
-// A case slower than the budget (tfjs and js on the large shapes) runs once after warm-up;
+// Repetitions: after the warm-up step, as many as its warm-up time fits in `budgetS`, within
+// [1, maxReps]; a case slower than half the budget (tfjs on the large shapes) runs once;
 // in quick mode (coldOk) a warm-up step longer than the budget is itself the one sample,
 // marked cold, so that tfjs's 10-30 s step on the GPT-2 shape is not paid twice.
 const MODES = {
@@ -239,14 +239,15 @@ function adamCase(name, b, checkFinite) {
 // tf.train.adam on one tfjs backend. Its state is measured, not assumed: tensor bytes held
 // after the first step minus those before it (tidy frees the step's temporaries).
 function tfjsCase(tf, tfBackend, b, { rows, cols }) {
-  let variable, grad, optimizer, bytesBefore;
+  let initial, variable, grad, optimizer, bytesBefore;
   return {
     id: `tfjs-${tfBackend}`, op: 'tf.train.adam', backend: `tfjs-${tfBackend}`,
     bytesPerElement: ADAM_BYTES,
     setup: async () => {
       if (!(await tf.setBackend(tfBackend))) throw new Error(`tfjs backend ${tfBackend} failed`);
       await tf.ready();
-      variable = tf.variable(tf.tensor2d(b.param, [rows, cols]), true, `wte_${rows}x${cols}`);
+      initial = tf.tensor2d(b.param, [rows, cols]);
+      variable = tf.variable(initial, true, `wte_${rows}x${cols}`);
       grad = tf.tensor2d(b.grad, [rows, cols]);
       optimizer = tf.train.adam(HYPER.lr, HYPER.beta1, HYPER.beta2, HYPER.eps);
       bytesBefore = tf.memory().numBytes;
@@ -259,6 +260,7 @@ function tfjsCase(tf, tfBackend, b, { rows, cols }) {
     teardown: () => {
       optimizer?.dispose();
       variable?.dispose();
+      initial?.dispose();
       grad?.dispose();
     },
   };
