@@ -180,29 +180,58 @@ export class CoupledAdam {
    * does not advance, and the result says applied: false.
    */
   step(): OptimizerStepResult {
-    const c = new Checker('CoupledAdam.step');
+    const step = this.beginStep('CoupledAdam.step');
+    if (step === 0) return { applied: false, step: this.applied, backend: this.backend.name };
+    for (const e of this.entries) {
+      const h: Hyper = { ...this.hyper, lr: e.group.lr, weightDecay: e.group.weightDecay, step };
+      const t = { param: e.param, grad: e.grad, expAvg: e.expAvg, expAvgSq: e.expAvgSq };
+      // resident: only the optimizer may let a device backend keep the moments between steps
+      if (e.shape) this.backend.coupledStep(t, e.shape, h, false, true);
+      else this.backend.adamStep(t, h, false, true);
+    }
+    this.applied = step;
+    return { applied: true, step, backend: this.backend.name };
+  }
+
+  /**
+   * step() for backends whose work is asynchronous (gpujs in its webgpu mode); on the others
+   * it runs the synchronous step. Await it before the next step or before reading params.
+   */
+  async stepAsync(): Promise<OptimizerStepResult> {
+    const step = this.beginStep('CoupledAdam.stepAsync');
+    if (step === 0) return { applied: false, step: this.applied, backend: this.backend.name };
+    const b = this.backend;
+    for (const e of this.entries) {
+      const h: Hyper = { ...this.hyper, lr: e.group.lr, weightDecay: e.group.weightDecay, step };
+      const t = { param: e.param, grad: e.grad, expAvg: e.expAvg, expAvgSq: e.expAvgSq };
+      if (e.shape) {
+        await (b.coupledStepAsync?.(t, e.shape, h, false) ??
+          b.coupledStep(t, e.shape, h, false, true));
+      } else {
+        await (b.adamStepAsync?.(t, h, false) ?? b.adamStep(t, h, false, true));
+      }
+    }
+    this.applied = step;
+    return { applied: true, step, backend: this.backend.name };
+  }
+
+  /** Checks the groups and the gradients; the 1-based step to run, or 0 for a skipped one. */
+  private beginStep(fn: string): number {
+    const c = new Checker(fn);
     this.groups.forEach((g, gi) => {
       c.number(`groups[${gi}].lr`, g.lr, 0);
       c.number(`groups[${gi}].weightDecay`, g.weightDecay, 0);
     });
     if (this.checkFinite && !this.entries.every((e) => this.backend.allFinite(e.grad))) {
       this.skipped++;
-      return { applied: false, step: this.applied, backend: this.backend.name };
+      return 0;
     }
-
-    const step = this.applied + 1;
-    for (const e of this.entries) {
-      const h: Hyper = { ...this.hyper, lr: e.group.lr, weightDecay: e.group.weightDecay, step };
-      const t = { param: e.param, grad: e.grad, expAvg: e.expAvg, expAvgSq: e.expAvgSq };
-      if (e.shape) this.backend.coupledStep(t, e.shape, h, false);
-      else this.backend.adamStep(t, h, false);
-    }
-    this.applied = step;
-    return { applied: true, step, backend: this.backend.name };
+    return this.applied + 1;
   }
 
   /** A copy of the whole state, in the versioned format that loadStateDict reads. */
   stateDict(): OptimizerState {
+    this.backend.readState?.(this.entries.flatMap((e) => [e.expAvg, e.expAvgSq]));
     const params: Record<string, ParamState> = {};
     for (const e of this.entries) {
       params[e.name] = {
@@ -262,6 +291,7 @@ export class CoupledAdam {
     }
 
     // everything checked: apply
+    this.backend.dropState?.(this.entries.flatMap((e) => [e.expAvg, e.expAvgSq]));
     this.entries.forEach((e, k) => {
       e.expAvg.set(moments[k].expAvg);
       e.expAvgSq.set(moments[k].expAvgSq);
