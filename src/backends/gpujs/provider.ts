@@ -34,7 +34,8 @@ export interface GpuJsConfig extends GpuJsBackendOptions {
 export const NODE_MODES: readonly GpuJsMode[] = ['headlessgl', 'webasm', 'cpu'];
 export const BROWSER_MODES: readonly GpuJsMode[] = ['webgl2', 'webgl', 'webasm', 'cpu'];
 
-function supported(gpujs: GpuJsModule, mode: GpuJsMode): string | null {
+/** Null when gpu.js says `mode` can run here, else why not. */
+export function unsupported(gpujs: GpuJsModule, mode: GpuJsMode): string | null {
   const G = gpujs.GPU;
   const flag: Record<GpuJsMode, boolean> = {
     headlessgl: G.isHeadlessGLSupported,
@@ -150,7 +151,7 @@ export function probeModes(load: () => GpuJsModule, modes: readonly GpuJsMode[],
   }
   const tried: string[] = [];
   for (const mode of modes) {
-    const why = supported(gpujs, mode);
+    const why = unsupported(gpujs, mode);
     if (why) {
       tried.push(why);
       continue;
