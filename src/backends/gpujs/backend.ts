@@ -196,8 +196,9 @@ export function createGpuJsBackend(gpu: GpuLike, options: GpuJsBackendOptions = 
   // --- device-resident state (pipeline mode through the optimizer) ---
 
   function residentInput(a: Float32Array, sig: string, k: number, p: Piece, use: boolean) {
+    // a piece is on the device once its first step ran there; until then the host holds it
     const entry = use ? resident.get(a) : undefined;
-    if (entry && entry.signature === sig) return entry.pieces[k].handle;
+    if (entry && entry.signature === sig && entry.pieces[k]) return entry.pieces[k].handle;
     return a.subarray(p.start, p.start + p.length);
   }
 
