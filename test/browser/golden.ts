@@ -111,7 +111,7 @@ export function referenceCoupled(r: Reference, grad: Float32Array, s: CoupledSha
   for (let j = 0; j < cols; j++) {
     r.expAvgSq[j] = h.beta2 * r.expAvgSq[j] + (1 - h.beta2) * (sumSq[j] / rows);
     const denom = Math.sqrt((h.avgScale * r.expAvgSq[j]) / bc2) + h.eps;
-    scale[j] = denom > 0 ? h.lr / bc1 / denom : 0;
+    scale[j] = denom === 0 ? 0 : h.lr / bc1 / denom;
   }
   for (let k = 0; k < grad.length; k++) {
     r.expAvg[k] = h.beta1 * r.expAvg[k] + (1 - h.beta1) * grad[k];
@@ -128,7 +128,7 @@ export function referenceAdam(r: Reference, grad: Float32Array, h: Hyper) {
     r.expAvgSq[k] = h.beta2 * r.expAvgSq[k] + (1 - h.beta2) * g * g;
     const denom = Math.sqrt(r.expAvgSq[k] / bc2) + h.eps;
     r.param[k] = r.param[k] * (1 - h.lr * h.weightDecay) -
-      (denom > 0 ? (h.lr / bc1) * r.expAvg[k] / denom : 0);
+      (denom === 0 ? 0 : (h.lr / bc1) * r.expAvg[k] / denom);
   }
 }
 

@@ -48,6 +48,12 @@ const server = createServer(async (req, res) => {
 });
 await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
 const base = `http://127.0.0.1:${server.address().port}`;
+if (process.argv.includes('--serve')) {
+  // npm run example:browser: leave the pages up for a person's browser (Ctrl-C ends it)
+  console.log(`training example: ${base}/training.html?mode=webgl2 (or mode=webgpu)`);
+  console.log(`golden cases:     ${base}/golden.html?modes=webgl2,webgpu`);
+  await new Promise(() => {});
+}
 
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: FLAGS });
 let failures = 0;
@@ -73,16 +79,19 @@ try {
     }
   }
 
-  // the example page: a few steps of training, with the mean-norm ratio reported
-  await tab.goto(`${base}/training.html?steps=30&every=10`);
-  await tab.waitForFunction(() => window.__training?.done, null, { timeout: 300_000 });
-  const t = await tab.evaluate(() => window.__training);
-  const last = t.history.at(-1);
-  console.log(`training example (${t.backend}): ${t.history.length} points, step ${last?.step}, ` +
-    `mean-norm ratio coupled ${last?.coupled.ratio.toFixed(3)} adam ${last?.adam.ratio.toFixed(3)}`);
-  if (t.error || !last || last.step !== 30 || !Number.isFinite(last.coupled.ratio)) {
-    console.log(`  FAIL training example: ${t.error ?? 'no history'}`);
-    failures++;
+  // the example page: a few steps of training in each mode, with the mean-norm ratio reported
+  for (const mode of MODES) {
+    await tab.goto(`${base}/training.html?mode=${mode}&steps=30&every=10`);
+    await tab.waitForFunction(() => window.__training?.done, null, { timeout: 300_000 });
+    const t = await tab.evaluate(() => window.__training);
+    const last = t.history.at(-1);
+    console.log(`training example on ${t.backend}: step ${last?.step}, mean-norm ratio ` +
+      `coupled ${last?.coupled.ratio.toFixed(3)}, adam ${last?.adam.ratio.toFixed(3)}`);
+    const ran = last && last.step === 30 && Number.isFinite(last.coupled.ratio);
+    if (t.error || !ran || !t.backend.startsWith(`gpujs (${mode})`)) {
+      console.log(`  FAIL training example in ${mode}: ${t.error ?? t.backend}`);
+      failures++;
+    }
   }
 } finally {
   await browser.close();

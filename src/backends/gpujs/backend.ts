@@ -264,7 +264,7 @@ export function createGpuJsBackend(gpu: GpuLike, options: GpuJsBackendOptions = 
     for (let j = 0; j < shape.cols; j++) {
       t.expAvgSq[j] = beta2 * t.expAvgSq[j] + (1 - beta2) * (sumSq[j] / shape.rows);
       const denom = Math.sqrt((avgScale * t.expAvgSq[j]) / bc2) + eps;
-      scale[j] = denom > 0 ? stepSize / denom : 0;
+      scale[j] = denom === 0 ? 0 : stepSize / denom; // NaN propagates, as in js
     }
 
     // pass 2: the fused update, piece by piece

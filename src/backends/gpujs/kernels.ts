@@ -159,8 +159,9 @@ export function adamFused(
   newExpAvg(m);
   newExpAvgSq(v);
   const denom = Math.sqrt(v) * invBc2Sqrt + eps;
-  let u = 0;
-  if (denom > 0) u = (stepSize * m) / denom;
+  // select after dividing: a zero denominator (0/0, m is zero too) steps 0, a NaN propagates
+  let u = (stepSize * m) / denom;
+  if (denom === 0) u = 0;
   return param[k] * decay - u;
 }
 
@@ -190,7 +191,7 @@ export function adamParam(
 ): number {
   const k = this.thread.x;
   const denom = Math.sqrt(expAvgSq[k]) * invBc2Sqrt + eps;
-  let u = 0;
-  if (denom > 0) u = (stepSize * expAvg[k]) / denom;
+  let u = (stepSize * expAvg[k]) / denom;
+  if (denom === 0) u = 0;
   return param[k] * decay - u;
 }
