@@ -7,7 +7,9 @@ const shapes = [
   { name: 'adamw 768x3072', rows: 768, cols: 3072, embedding: false },
 ];
 
-async function time(backend: 'js' | 'gpujs', async: boolean, s: (typeof shapes)[number], steps: number) {
+type Shape = (typeof shapes)[number];
+
+async function time(backend: 'js' | 'gpujs', async: boolean, s: Shape, steps: number) {
   const n = s.rows * s.cols;
   const spec: ParamSpec = {
     name: 'p', param: new Float32Array(n).map((_, i) => Math.sin(i)),
@@ -28,7 +30,8 @@ async function main() {
   const steps = Number(q.get('steps') ?? 3);
   const rows: object[] = [];
   for (const s of shapes) {
-    rows.push({ shape: s.name, backend: 'js', msPerStep: +(await time('js', false, s, steps)).toFixed(1) });
+    const js = await time('js', false, s, steps);
+    rows.push({ shape: s.name, backend: 'js', msPerStep: +js.toFixed(1) });
     for (const mode of modes) {
       const info = await configureGpuJs({ mode });
       if (!info.available) {

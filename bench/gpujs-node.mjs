@@ -27,6 +27,7 @@ const available = backends().filter((b) => b.available);
 for (const shape of shapes) {
   for (const b of available) {
     const ms = timeSteps(b.name, shape);
-    console.log(JSON.stringify({ shape: shape.name, backend: b.name, mode: b.mode, msPerStep: +ms.toFixed(1) }));
+    const row = { shape: shape.name, backend: b.name, mode: b.mode, msPerStep: +ms.toFixed(1) };
+    console.log(JSON.stringify(row));
   }
 }

@@ -10,7 +10,11 @@ import {
   coupledAdamStep,
   coupledAdamStepAsync,
 } from '../src/index.js';
-import { createGpuJsBackend, type GpuJsBackend, type GpuJsMode } from '../src/backends/gpujs/backend.js';
+import {
+  createGpuJsBackend,
+  type GpuJsBackend,
+  type GpuJsMode,
+} from '../src/backends/gpujs/backend.js';
 import { loadGpuJs } from '../src/backends/gpujs/node.js';
 import { NODE_MODES, unsupported } from '../src/backends/gpujs/provider.js';
 import { planCoupled, planFlat } from '../src/backends/gpujs/plan.js';
@@ -177,7 +181,9 @@ describe('gpujs through the public API', () => {
     const make = (backend: 'js' | 'gpujs') => {
       const emb = { param: new Float32Array(50 * 8).map((_, i) => Math.sin(i)),
         grad: new Float32Array(400) };
-      const w = { param: new Float32Array(30).map((_, i) => Math.cos(i)), grad: new Float32Array(30) };
+      const w = {
+        param: new Float32Array(30).map((_, i) => Math.cos(i)), grad: new Float32Array(30),
+      };
       const opt = new CoupledAdam([
         { params: [{ name: 'wte', ...emb, embedding: { rows: 50, cols: 8 } }], weightDecay: 0 },
         { params: [{ name: 'w', ...w }] },

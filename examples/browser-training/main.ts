@@ -16,7 +16,9 @@ interface Point {
   coupled: { loss: number; ratio: number };
   adam: { loss: number; ratio: number };
 }
-const state = { done: false, backend: '', history: [] as Point[], error: undefined as string | undefined };
+const state = {
+  done: false, backend: '', history: [] as Point[], error: undefined as string | undefined,
+};
 (window as unknown as { __training: typeof state }).__training = state;
 
 function optimizer(p: Probe, coupled: boolean, backend: 'gpujs' | 'js') {
@@ -34,7 +36,8 @@ function draw(history: Point[]) {
   const svg = document.getElementById('chart')!;
   const max = Math.max(0.05, ...history.flatMap((h) => [h.coupled.ratio, h.adam.ratio]));
   const line = (key: 'coupled' | 'adam', color: string) => {
-    const pts = history.map((h) => `${(h.step / steps) * 590 + 5},${215 - (h[key].ratio / max) * 205}`);
+    const pts = history.map((h) =>
+      `${(h.step / steps) * 590 + 5},${215 - (h[key].ratio / max) * 205}`);
     return `<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.join(' ')}"/>`;
   };
   svg.innerHTML = line('coupled', '#0a7') + line('adam', '#c40') +
@@ -42,7 +45,8 @@ function draw(history: Point[]) {
   const last = history[history.length - 1];
   const row = document.createElement('tr');
   row.innerHTML = `<td>${last.step}</td><td>${last.coupled.loss.toFixed(3)}</td>` +
-    `<td>${last.adam.loss.toFixed(3)}</td><td class="coupled">${last.coupled.ratio.toFixed(4)}</td>` +
+    `<td>${last.adam.loss.toFixed(3)}</td>` +
+    `<td class="coupled">${last.coupled.ratio.toFixed(4)}</td>` +
     `<td class="adam">${last.adam.ratio.toFixed(4)}</td>`;
   document.getElementById('log')!.appendChild(row);
 }
@@ -51,7 +55,9 @@ async function main() {
   const status = document.getElementById('status')!;
   const info = await configureGpuJs({ mode });
   const backend = info.available ? 'gpujs' : 'js';
-  state.backend = info.available ? `gpujs (${info.mode})` : `js (gpujs unavailable: ${info.reason})`;
+  state.backend = info.available
+    ? `gpujs (${info.mode})`
+    : `js (gpujs unavailable: ${info.reason})`;
   status.textContent = `backend: ${state.backend}; ${backends().map((b) => b.name).join(', ')}`;
 
   const a = new Probe(V, H, 1);

@@ -25,7 +25,8 @@ async function runMode(mode: GpuJsMode): Promise<ModeResult> {
   if (!entry.available) return { mode, info, results: [], error: entry.reason };
   const results: GoldenResult[] = [];
   // adamStep takes no avgScale: drop it from the shared hyperparameters
-  const adamOptions = ({ avgScale: _, ...h }: { avgScale?: number }) => ({ ...h, backend: 'gpujs' });
+  const adamOptions = ({ avgScale: _, ...h }: { avgScale?: number }) =>
+    ({ ...h, backend: 'gpujs' });
   const stepper = mode === 'webgpu'
     ? {
         coupled: async (t: never, s: object, h: object) =>

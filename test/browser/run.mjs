@@ -75,7 +75,8 @@ try {
       const ok = r.applied && worst <= TOLERANCE;
       if (!ok) failures++;
       console.log(`  ${ok ? 'ok  ' : 'FAIL'} ${r.name}: max relative error ` +
-        `${worst.toExponential(2)} over ${m.mode === 'webgpu' ? 'async' : 'sync'} steps (${r.ms} ms)`);
+        `${worst.toExponential(2)} over ${m.mode === 'webgpu' ? 'async' : 'sync'} steps ` +
+        `(${r.ms} ms)`);
     }
   }
 

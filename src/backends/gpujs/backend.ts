@@ -225,7 +225,9 @@ export function createGpuJsBackend(gpu: GpuLike, options: GpuJsBackendOptions = 
 
   // --- Coupled Adam ---
 
-  function* vocabularySums(t: CoupledTensors, shape: CoupledShape): Generator<unknown, Float64Array, unknown> {
+  function* vocabularySums(
+    t: CoupledTensors, shape: CoupledShape,
+  ): Generator<unknown, Float64Array, unknown> {
     const plan = planCoupled(shape, limit);
     const sumSq = new Float64Array(shape.cols);
     for (const p of plan.pieces) {
