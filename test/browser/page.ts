@@ -17,6 +17,8 @@ interface ModeResult {
   info: unknown;
   results: GoldenResult[];
   error?: string;
+  /** webgpu only: what a synchronous step said (it must refuse, having changed nothing). */
+  syncRefusal?: string;
 }
 
 async function runMode(mode: GpuJsMode): Promise<ModeResult> {
@@ -44,7 +46,21 @@ async function runMode(mode: GpuJsMode): Promise<ModeResult> {
     const r = await runGolden(c, stepper as never);
     results.push({ ...r, ms: Math.round(performance.now() - t0) } as GoldenResult);
   }
-  return { mode, info, results };
+  let syncRefusal: string | undefined;
+  if (mode === 'webgpu') {
+    const t = {
+      param: new Float32Array(4).fill(1), grad: new Float32Array(4).fill(1),
+      expAvg: new Float32Array(4), expAvgSq: new Float32Array(2),
+    };
+    try {
+      coupledAdamStep(t, { rows: 2, cols: 2, step: 1, backend: 'gpujs' });
+      syncRefusal = 'the synchronous step ran';
+    } catch (e) {
+      const untouched = t.param.every((x) => x === 1) && t.expAvgSq.every((x) => x === 0);
+      syncRefusal = untouched ? (e as Error).message : 'refused but modified the tensors';
+    }
+  }
+  return { mode, info, results, syncRefusal };
 }
 
 async function main() {

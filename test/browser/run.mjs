@@ -70,6 +70,11 @@ try {
       failures++;
       continue;
     }
+    if (m.mode === 'webgpu') {
+      const ok = /is asynchronous; use coupledAdamStepAsync/.test(m.syncRefusal ?? '');
+      if (!ok) failures++;
+      console.log(`  ${ok ? 'ok  ' : 'FAIL'} a synchronous step refuses: ${m.syncRefusal}`);
+    }
     for (const r of m.results) {
       const worst = Math.max(r.errors.param, r.errors.expAvg, r.errors.expAvgSq);
       const ok = r.applied && worst <= TOLERANCE;
