@@ -205,10 +205,10 @@ export class CoupledAdam {
       const h: Hyper = { ...this.hyper, lr: e.group.lr, weightDecay: e.group.weightDecay, step };
       const t = { param: e.param, grad: e.grad, expAvg: e.expAvg, expAvgSq: e.expAvgSq };
       if (e.shape) {
-        await (b.coupledStepAsync?.(t, e.shape, h, false) ??
+        await (b.coupledStepAsync?.(t, e.shape, h, false, true) ??
           b.coupledStep(t, e.shape, h, false, true));
       } else {
-        await (b.adamStepAsync?.(t, h, false) ?? b.adamStep(t, h, false, true));
+        await (b.adamStepAsync?.(t, h, false, true) ?? b.adamStep(t, h, false, true));
       }
     }
     this.applied = step;
@@ -227,6 +227,15 @@ export class CoupledAdam {
       return 0;
     }
     return this.applied + 1;
+  }
+
+  /**
+   * stateDict() where the backend keeps the moments on a device with asynchronous readback
+   * (gpujs in webgpu mode, after stepAsync); elsewhere the same as stateDict().
+   */
+  async stateDictAsync(): Promise<OptimizerState> {
+    await this.backend.readStateAsync?.(this.entries.flatMap((e) => [e.expAvg, e.expAvgSq]));
+    return this.stateDict();
   }
 
   /** A copy of the whole state, in the versioned format that loadStateDict reads. */

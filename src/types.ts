@@ -108,6 +108,9 @@ export interface Backend {
   dropState?(arrays: Float32Array[]): void;
   /** Optional: the step as a promise, for backends whose work is asynchronous (webgpu). */
   coupledStepAsync?(t: CoupledTensors, shape: CoupledShape, h: Hyper,
-    checkFinite: boolean): Promise<boolean>;
-  adamStepAsync?(t: AdamTensors, h: Hyper, checkFinite: boolean): Promise<boolean>;
+    checkFinite: boolean, resident?: boolean): Promise<boolean>;
+  adamStepAsync?(t: AdamTensors, h: Hyper, checkFinite: boolean,
+    resident?: boolean): Promise<boolean>;
+  /** Optional: readState for a device whose readback is asynchronous. */
+  readStateAsync?(arrays: Float32Array[]): Promise<void>;
 }

@@ -87,6 +87,22 @@ for (const mode of NODE_MODES) {
       expect(new Set([...b.kernelModes(), ...split.kernelModes()])).toEqual(new Set([mode]));
     });
 
+    // cpu and webasm have no device: their moments are always the host arrays
+    if (mode === 'headlessgl') test('resident moments stay on the device until read', () => {
+      const shape: CoupledShape = { rows: 40, cols: 5, vocabAxis: 0 };
+      const t = {
+        param: new Float32Array(200).fill(1), grad: new Float32Array(200).fill(0.5),
+        expAvg: new Float32Array(200), expAvgSq: new Float32Array(5),
+      };
+      const h: Hyper = { ...GOLDEN[0].hyper, step: 1 };
+      expect(split.coupledStep(t, shape, h, true, true)).toBe(true);
+      expect(t.param[199]).not.toBe(1); // param comes back every step
+      expect(t.expAvg.every((x) => x === 0)).toBe(true); // the moment does not
+      split.readState([t.expAvg]);
+      expect(t.expAvg.every((x) => Math.abs(x - 0.05) < 1e-7)).toBe(true);
+      split.dropState([t.expAvg]);
+    });
+
     test('a non-finite gradient skips the step and modifies nothing', () => {
       const shape: CoupledShape = { rows: 6, cols: 5, vocabAxis: 0 };
       const t = {

@@ -61,7 +61,7 @@ export const KERNEL_MODES: Record<string, GpuJsMode> = {
 };
 
 /** GL and WebGPU keep optimizer state in device memory between steps; cpu and webasm have none. */
-const DEVICE_MODES: readonly GpuJsMode[] = ['headlessgl', 'webgl2', 'webgl'];
+const DEVICE_MODES: readonly GpuJsMode[] = ['headlessgl', 'webgl2', 'webgl', 'webgpu'];
 
 export interface GpuJsBackendOptions {
   /** Largest piece in elements (default and maximum 2^22); smaller values test the splitting. */
@@ -71,6 +71,8 @@ export interface GpuJsBackendOptions {
 /** Device copies of one state array, one handle per piece. */
 interface Resident {
   signature: string;
+  /** The host array holds the device values (false after a step, true after a readback). */
+  synced: boolean;
   pieces: { start: number; length: number; handle: unknown }[];
 }
 
@@ -88,11 +90,15 @@ export interface GpuJsBackend extends Backend {
   ): boolean;
   adamStep(t: AdamTensors, h: Hyper, checkFinite: boolean, resident?: boolean): boolean;
   coupledStepAsync(
-    t: CoupledTensors, shape: CoupledShape, h: Hyper, checkFinite: boolean,
+    t: CoupledTensors, shape: CoupledShape, h: Hyper, checkFinite: boolean, resident?: boolean,
   ): Promise<boolean>;
-  adamStepAsync(t: AdamTensors, h: Hyper, checkFinite: boolean): Promise<boolean>;
+  adamStepAsync(
+    t: AdamTensors, h: Hyper, checkFinite: boolean, resident?: boolean,
+  ): Promise<boolean>;
   /** Copies device-resident state into these host arrays (before reading them). */
   readState(arrays: Float32Array[]): void;
+  /** readState for webgpu, whose readback is a promise. */
+  readStateAsync(arrays: Float32Array[]): Promise<void>;
   /** Forgets device copies of these arrays (after the host arrays were overwritten). */
   dropState(arrays: Float32Array[]): void;
   /** The gpu.js mode each kernel actually runs in (gpu.js falls back to cpu on failure). */
@@ -126,7 +132,7 @@ function runSync(mode: GpuJsMode, step: Step): boolean {
   while (!r.done) {
     if (r.value instanceof Promise) {
       throw new Error(`gpujs backend: gpu.js mode '${mode}' is asynchronous; use ` +
-        'coupledAdamStepAsync, adamStepAsync or CoupledAdam.stepAsync');
+        'coupledAdamStepAsync, adamStepAsync, CoupledAdam.stepAsync or stateDictAsync');
     }
     r = step.next(r.value);
   }
@@ -210,9 +216,10 @@ export function createGpuJsBackend(gpu: GpuLike, options: GpuJsBackendOptions = 
       let entry = resident.get(a);
       if (!entry || entry.signature !== sig) {
         if (entry) for (const q of entry.pieces) free(q.handle);
-        entry = { signature: sig, pieces: [] };
+        entry = { signature: sig, synced: false, pieces: [] };
         resident.set(a, entry);
       }
+      entry.synced = false;
       const old = entry.pieces[k]?.handle;
       entry.pieces[k] = { start: p.start, length: p.length, handle };
       if (old !== handle) free(old);
@@ -342,6 +349,19 @@ export function createGpuJsBackend(gpu: GpuLike, options: GpuJsBackendOptions = 
     return true;
   }
 
+  function* readBack(arrays: Float32Array[]): Step {
+    for (const a of arrays) {
+      const entry = resident.get(a);
+      if (!entry || entry.synced) continue;
+      for (const q of entry.pieces) {
+        const values = (yield read(q.handle)) as Float32Array;
+        a.set(values.subarray(0, q.length), q.start);
+      }
+      entry.synced = true;
+    }
+    return true;
+  }
+
   const backend: GpuJsBackend = {
     name: 'gpujs',
     mode,
@@ -350,19 +370,16 @@ export function createGpuJsBackend(gpu: GpuLike, options: GpuJsBackendOptions = 
     coupledStep: (t, shape, h, checkFinite, keep = false) =>
       runSync(mode, coupled(t, shape, h, checkFinite, keep)),
     adamStep: (t, h, checkFinite, keep = false) => runSync(mode, adam(t, h, checkFinite, keep)),
-    coupledStepAsync: (t, shape, h, checkFinite) =>
-      runAsync(coupled(t, shape, h, checkFinite, false)),
-    adamStepAsync: (t, h, checkFinite) => runAsync(adam(t, h, checkFinite, false)),
+    coupledStepAsync: (t, shape, h, checkFinite, keep = false) =>
+      runAsync(coupled(t, shape, h, checkFinite, keep)),
+    adamStepAsync: (t, h, checkFinite, keep = false) =>
+      runAsync(adam(t, h, checkFinite, keep)),
     allFinite,
     readState(arrays) {
-      for (const a of arrays) {
-        const entry = resident.get(a);
-        if (!entry) continue;
-        for (const q of entry.pieces) {
-          const values = read(q.handle) as Float32Array;
-          a.set(values.subarray(0, q.length), q.start);
-        }
-      }
+      runSync(mode, readBack(arrays));
+    },
+    readStateAsync: async (arrays) => {
+      await runAsync(readBack(arrays));
     },
     dropState(arrays) {
       for (const a of arrays) {

@@ -130,7 +130,7 @@ async function selfTestAsync(backend: GpuJsBackend): Promise<void> {
 
 function describe(backend: GpuJsBackend, tried: string[]): string {
   const how = backend.fused ? 'fused kernel maps' : 'one kernel per output (no kernel maps)';
-  const state = ['headlessgl', 'webgl2', 'webgl'].includes(backend.mode)
+  const state = ['headlessgl', 'webgl2', 'webgl', 'webgpu'].includes(backend.mode)
     ? ', optimizer state kept on the device' : '';
   const skipped = tried.length ? `; not used: ${tried.join('; ')}` : '';
   return `gpu.js mode ${backend.mode}, ${how}${state}${skipped}`;
