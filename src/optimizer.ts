@@ -258,8 +258,9 @@ export class CoupledAdam {
       ({ ...this.hyper, lr: g.lr, weightDecay: g.weightDecay, step });
     for (const e of host) {
       const t = { param: e.param, grad: e.grad, expAvg: e.expAvg, expAvgSq: e.expAvgSq };
-      if (e.shape) this.backend.coupledStep(t, e.shape, hyperOf(e.group), false);
-      else this.backend.adamStep(t, hyperOf(e.group), false);
+      // resident: only the optimizer lets a device backend (gpujs) keep the moments there
+      if (e.shape) this.backend.coupledStep(t, e.shape, hyperOf(e.group), false, true);
+      else this.backend.adamStep(t, hyperOf(e.group), false, true);
     }
     // On the device: the coupled matrices one by one, every group's AdamW tensors together.
     for (const g of this.groups) {
@@ -276,6 +277,48 @@ export class CoupledAdam {
     return { applied: true, step, backend: this.backend.name };
   }
 
+  /**
+   * step() for backends whose work is asynchronous (gpujs in its webgpu mode); on the others
+   * it is step(). Await it before the next step and before reading the parameters.
+   */
+  async stepAsync(): Promise<OptimizerStepResult> {
+    const b = this.backend;
+    if (!b.coupledStepAsync || !b.adamStepAsync) return this.step();
+    const c = new Checker('CoupledAdam.stepAsync');
+    this.groups.forEach((g, gi) => {
+      c.number(`groups[${gi}].lr`, g.lr, 0);
+      c.number(`groups[${gi}].weightDecay`, g.weightDecay, 0);
+    });
+    const host = this.entries.filter(onHost); // async backends have no device arrays
+    if (this.checkFinite && !host.every((e) => b.allFinite(e.grad))) {
+      this.skipped++;
+      return { applied: false, step: this.applied, backend: b.name };
+    }
+    const step = this.applied + 1;
+    for (const e of host) {
+      const h: Hyper = { ...this.hyper, lr: e.group.lr, weightDecay: e.group.weightDecay, step };
+      const t = { param: e.param, grad: e.grad, expAvg: e.expAvg, expAvgSq: e.expAvgSq };
+      if (e.shape) await b.coupledStepAsync(t, e.shape, h, false, true);
+      else await b.adamStepAsync(t, h, false, true);
+    }
+    this.applied = step;
+    return { applied: true, step, backend: b.name };
+  }
+
+  /** Host moments that a device backend (gpujs) may hold newer copies of. */
+  private residentArrays(): Float32Array[] {
+    return this.entries.filter(onHost).flatMap((e) => [e.expAvg, e.expAvgSq]);
+  }
+
+  /**
+   * stateDict() where the backend keeps the moments on a device with asynchronous readback
+   * (gpujs in webgpu mode, after stepAsync); elsewhere the same as stateDict().
+   */
+  async stateDictAsync(): Promise<OptimizerState> {
+    await this.backend.readStateAsync?.(this.residentArrays());
+    return this.stateDict();
+  }
+
   /** Frees the optimizer's device state now (without it, the garbage collector does). */
   dispose(): void {
     for (const e of this.entries.filter((x): x is DeviceEntry => !onHost(x))) {
@@ -286,6 +329,7 @@ export class CoupledAdam {
 
   /** A copy of the whole state (on the host), in the format that loadStateDict reads. */
   stateDict(): OptimizerState {
+    this.backend.readState?.(this.residentArrays());
     const params: Record<string, ParamState> = {};
     for (const e of this.entries) {
       params[e.name] = {
@@ -345,6 +389,7 @@ export class CoupledAdam {
     }
 
     // everything checked: apply
+    this.backend.dropState?.(this.residentArrays());
     this.entries.forEach((e, k) => {
       e.expAvg.set(moments[k].expAvg);
       e.expAvgSq.set(moments[k].expAvgSq);

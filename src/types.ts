@@ -71,6 +71,8 @@ export interface BackendInfo {
   compiled: boolean;
   /** Why the backend is unavailable, or what it runs on when it is. */
   reason: string;
+  /** 'gpujs' only: the gpu.js mode obtained (headlessgl, webgl2, webgl, webgpu, webasm, cpu). */
+  mode?: string;
 }
 
 /** Hyperparameters after defaults, as every backend receives them. */
@@ -95,9 +97,22 @@ export interface CoupledShape {
 export interface Backend {
   readonly name: BackendName;
   /** Returns false, having modified nothing, if checkFinite and a gradient is non-finite. */
-  coupledStep(t: CoupledTensors, shape: CoupledShape, h: Hyper, checkFinite: boolean): boolean;
-  adamStep(t: AdamTensors, h: Hyper, checkFinite: boolean): boolean;
+  coupledStep(t: CoupledTensors, shape: CoupledShape, h: Hyper, checkFinite: boolean,
+    resident?: boolean): boolean;
+  adamStep(t: AdamTensors, h: Hyper, checkFinite: boolean, resident?: boolean): boolean;
   allFinite(x: Float32Array): boolean;
+  // Optional, for device backends (gpujs). `resident` (passed by the optimizer only) lets the
+  // backend keep expAvg/expAvgSq on the device between steps; the host arrays are then stale
+  // until readState copies the device values back, and dropState forgets them.
+  readState?(arrays: Float32Array[]): void;
+  dropState?(arrays: Float32Array[]): void;
+  /** Optional: the step as a promise, for backends whose work is asynchronous (webgpu). */
+  coupledStepAsync?(t: CoupledTensors, shape: CoupledShape, h: Hyper,
+    checkFinite: boolean, resident?: boolean): Promise<boolean>;
+  adamStepAsync?(t: AdamTensors, h: Hyper, checkFinite: boolean,
+    resident?: boolean): Promise<boolean>;
+  /** Optional: readState for a device whose readback is asynchronous. */
+  readStateAsync?(arrays: Float32Array[]): Promise<void>;
   /** Present on backends that also run on device memory ('cuda'). */
   readonly device?: DeviceSteps;
 }
