@@ -32,7 +32,7 @@ interface CompareFlags {
   steps: number; batchSize: number; context: number; width: number; layers: number;
   heads: number; topK: number; lr: number; warmup: number; seed: number;
   backend: BackendChoice; evalEvery: number; evalBatches: number; untied: boolean;
-  outputWeightDecay: number; text?: string; out: string; progress: boolean;
+  outputWeightDecay: number; text?: string; out: string; progress: boolean; parallel: boolean;
 }
 
 async function runCompare(f: CompareFlags): Promise<void> {
@@ -77,6 +77,7 @@ async function runCompare(f: CompareFlags): Promise<void> {
   if (f.progress) bar.start(config.steps, 0, { tps: '-', adam: '-', coupled: '-' });
   const result = await compare(corpus, config, {
     signal: stop.signal,
+    parallel: f.parallel,
     onProgress: (p) => f.progress && bar.update(p.step, {
       tps: Math.round(p.tokensPerSecond),
       adam: p.losses['adam'].toFixed(3),
@@ -127,6 +128,7 @@ program.command('compare')
   .option('--text <file>', 'train on this UTF-8 text file instead of Moby-Dick')
   .option('--out <dir>', 'where report.json and report.svg go', 'report')
   .option('--no-progress', 'no progress bar')
+  .option('--no-parallel', 'train both runs in one thread instead of two worker threads')
   .action((flags: CompareFlags) => runCompare({ ...flags, untied: flags.untied === true }));
 
 program.parseAsync().catch((err: unknown) => {

@@ -1,6 +1,6 @@
 // Training on tiny configurations: the schedule, determinism, the loader, the report, and the
 // property the untied output layer shows: Coupled Adam keeps its mean fixed, Adam moves it.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -129,5 +129,15 @@ describe('training', () => {
     const chart = svg(report);
     expect(chart.startsWith('<svg')).toBe(true);
     expect(chart.match(/<polyline/g)?.length).toBeGreaterThanOrEqual(2 * 8);
+  });
+
+  const built = existsSync(new URL('../dist/harness/worker.js', import.meta.url));
+  it.skipIf(!built)(`gives the same numbers in two worker threads${built ? ''
+    : ' (skipped: needs dist/, run npm run build)'}`, async () => {
+    const dist = await import('../dist/harness/train.js') as { compare: typeof compare };
+    const config = { ...tiny, steps: 12, evalEvery: 6 };
+    const parallel = await dist.compare(corpus, config, { parallel: true });
+    const inline = await compare(corpus, config);
+    expect(parallel.runs.map((r) => r.history)).toEqual(inline.runs.map((r) => r.history));
   });
 });

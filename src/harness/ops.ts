@@ -309,7 +309,9 @@ export function crossEntropyForward(
 }
 
 /** dLogits = (probs - onehot(target)) / N, in place over the probabilities. */
-export function crossEntropyBackward(probs: Float32Array, targets: Int32Array, N: number, V: number) {
+export function crossEntropyBackward(
+  probs: Float32Array, targets: Int32Array, N: number, V: number,
+): void {
   const inv = 1 / N;
   for (let n = 0; n < N; n++) {
     const r = n * V;

@@ -2,7 +2,9 @@
 // table, and report.svg, a hand-written chart of losses and metrics over training.
 import type { EmbeddingMetrics } from '../metrics/embedding.js';
 import type { CorpusInfo } from './data.js';
-import type { Comparison, EmbeddingOptimizer, HistoryPoint, RunTiming, TrainConfig } from './train.js';
+import type {
+  Comparison, EmbeddingOptimizer, HistoryPoint, RunTiming, TrainConfig,
+} from './train.js';
 
 export interface FinalMetrics extends EmbeddingMetrics {
   trainLoss: number;
@@ -124,7 +126,7 @@ export function svg(report: Report): string {
   let lx = width - 12;
   for (const r of [...report.runs].reverse()) {
     const label = r.optimizer + (untied ? ' (dashed: output layer)' : '');
-    lx -= label.length * 6.2 + 26;
+    lx -= label.length * 6.5 + 44;
     out.push(`<line x1="${lx}" y1="34" x2="${lx + 18}" y2="34" stroke="${COLORS[r.optimizer]}" ` +
       'stroke-width="2"/>', `<text x="${lx + 22}" y="38">${esc(label)}</text>`);
   }
