@@ -18,7 +18,7 @@
         "NAPI_DISABLE_CPP_EXCEPTIONS",
         "NODE_ADDON_API_DISABLE_DEPRECATED"
       ],
-      "cflags_cc": ["-std=c++17", "-O3", "-fopenmp"],
+      "cflags_cc": ["-std=c++17", "-O3", "-fno-math-errno", "-fno-trapping-math", "-fopenmp"],
       "ldflags": ["-fopenmp"],
       "conditions": [
         ["OS=='mac'", {

@@ -57,7 +57,7 @@ CA_HD float ca_coupled_exp_avg_sq(float expAvgSq, double meanGradSq, double beta
 CA_HD float ca_coupled_column_scale(float expAvgSq, double avgScale, double eps,
                                     const ca_step_scalars* s) {
   const double denom = sqrt(avgScale * (double)expAvgSq / s->bc2F64) + eps;
-  return denom > 0.0 ? (float)(s->stepSizeF64 / denom) : 0.0f;
+  return denom == 0.0 ? 0.0f : (float)(s->stepSizeF64 / denom);
 }
 
 CA_HD float ca_first_moment(float expAvg, float grad, const ca_step_scalars* s) {
@@ -78,7 +78,10 @@ CA_HD void ca_adamw_element(float* param, float* expAvg, float* expAvgSq, float 
   const float m = ca_first_moment(*expAvg, grad, s);
   const float v = s->beta2 * *expAvgSq + s->oneMinusBeta2 * grad * grad;
   const float denom = sqrtf(v) * s->invBc2Sqrt + s->eps;
+  // Divide first, then select: the unconditional division lets compilers vectorize, and the
+  // select discards the 0/0 of a zero denominator (there m is zero too).
+  const float step = s->stepSize * m / denom;
   *expAvg = m;
   *expAvgSq = v;
-  *param = *param * s->decay - (denom > 0.0f ? s->stepSize * m / denom : 0.0f);
+  *param = *param * s->decay - (denom == 0.0f ? 0.0f : step);
 }

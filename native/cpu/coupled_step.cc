@@ -12,10 +12,17 @@
 
 namespace {
 
-// Thread t of `threads` owns rows [begin, end) of `rows`: fixed by the thread count alone,
-// so the reduction order, and so the result, is the same run to run.
-inline int64_t share_begin(int64_t total, int t, int threads) {
-  return (int64_t)((__int128)total * t / threads);
+using ca::share_begin;
+
+// Calls f(j, k, length) for each piece of elements [begin, end) of a [cols, rows] matrix
+// that lies in one hidden unit j's contiguous run of `rows` elements.
+template <typename F>
+void for_each_run(int64_t begin, int64_t end, int64_t rows, F f) {
+  for (int64_t k = begin; k < end;) {
+    const int64_t j = k / rows, runEnd = std::min(end, (j + 1) * rows);
+    f(j, k, runEnd - k);
+    k = runEnd;
+  }
 }
 
 // Sum of squares of a contiguous run, in double with four independent accumulators.
@@ -39,11 +46,7 @@ void reduce_grad_sq(const float* grad, int64_t rows, int64_t cols, int vocabAxis
   partial.assign((size_t)threads * cols, 0.0);
 #pragma omp parallel num_threads(threads)
   {
-#ifdef _OPENMP
-    const int t = omp_get_thread_num();
-#else
-    const int t = 0;
-#endif
+    const int t = ca::thread_index();
     double* __restrict acc = partial.data() + (size_t)t * cols;
     if (vocabAxis == 0) {
       // [rows, cols]: a row of one token at a time, accumulated column-wise.
@@ -55,12 +58,8 @@ void reduce_grad_sq(const float* grad, int64_t rows, int64_t cols, int vocabAxis
     } else {
       // [cols, rows]: each hidden unit is one contiguous run; threads split the elements.
       const int64_t n = rows * cols;
-      const int64_t begin = share_begin(n, t, threads), end = share_begin(n, t + 1, threads);
-      for (int64_t k = begin; k < end;) {
-        const int64_t j = k / rows, runEnd = std::min(end, (j + 1) * rows);
-        acc[j] += sum_squares(grad + k, runEnd - k);
-        k = runEnd;
-      }
+      for_each_run(share_begin(n, t, threads), share_begin(n, t + 1, threads), rows,
+                   [&](int64_t j, int64_t k, int64_t len) { acc[j] += sum_squares(grad + k, len); });
     }
   }
   sumSq.assign((size_t)cols, 0.0);
@@ -132,17 +131,11 @@ extern "C" ca_status ca_coupled_step_cpu(float* param, const float* grad, float*
   } else {
 #pragma omp parallel num_threads(threads)
     {
-#ifdef _OPENMP
-      const int t = omp_get_thread_num();
-#else
-      const int t = 0;
-#endif
-      const int64_t begin = share_begin(n, t, threads), end = share_begin(n, t + 1, threads);
-      for (int64_t k = begin; k < end;) {
-        const int64_t j = k / rows, runEnd = std::min(end, (j + 1) * rows);
-        update_run(param + k, grad + k, expAvg + k, runEnd - k, scale[j], &s);
-        k = runEnd;
-      }
+      const int t = ca::thread_index();
+      for_each_run(share_begin(n, t, threads), share_begin(n, t + 1, threads), rows,
+                   [&](int64_t j, int64_t k, int64_t len) {
+                     update_run(param + k, grad + k, expAvg + k, len, scale[j], &s);
+                   });
     }
   }
   return CA_OK;

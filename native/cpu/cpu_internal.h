@@ -22,4 +22,19 @@ ca_status check_hyper(const ca_hyper* hyper, bool coupled);
 // saves, so small tensors run on one thread.
 int threads_for(int64_t n);
 
+// This thread's index inside an OpenMP parallel region (0 without OpenMP).
+inline int thread_index() {
+#ifdef _OPENMP
+  return omp_get_thread_num();
+#else
+  return 0;
+#endif
+}
+
+// Thread t of `threads` owns [share_begin(t), share_begin(t + 1)) of `total` items: fixed by
+// the thread count alone, so reductions add in the same order run to run.
+inline int64_t share_begin(int64_t total, int t, int threads) {
+  return (int64_t)((__int128)total * t / threads);
+}
+
 }  // namespace ca

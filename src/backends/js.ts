@@ -47,7 +47,7 @@ function coupledStep(t: CoupledTensors, shape: CoupledShape, h: Hyper, checkFini
   for (let j = 0; j < cols; j++) {
     expAvgSq[j] = beta2 * expAvgSq[j] + (1 - beta2) * (sumSq[j] / rows);
     const denom = Math.sqrt((avgScale * expAvgSq[j]) / bc2) + eps;
-    scale[j] = denom > 0 ? stepSize / denom : 0; // 0/0 only where expAvg is zero too
+    scale[j] = denom === 0 ? 0 : stepSize / denom; // 0/0 only where expAvg is zero too
   }
 
   // pass 2: fused update of param and expAvg
@@ -99,7 +99,7 @@ function adamStep(t: AdamTensors, h: Hyper, checkFinite: boolean) {
     expAvg[k] = m;
     expAvgSq[k] = v;
     const denom = Math.sqrt(v) * invBc2Sqrt + eps;
-    param[k] = param[k] * decay - (denom > 0 ? (stepSize * m) / denom : 0);
+    param[k] = param[k] * decay - (denom === 0 ? 0 : (stepSize * m) / denom);
   }
   return true;
 }
