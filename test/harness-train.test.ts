@@ -82,9 +82,9 @@ describe('training', () => {
       const after = meanRow(run.model.output.data, V, C);
       drift[kind] = Math.hypot(...after.map((x, j) => x - before[j]));
     }
-    // float32 rounding of the vocabulary sums leaves ~1e-7; Adam moves it by ~lr per step
-    expect(drift['coupled-adam']).toBeLessThan(1e-5);
-    expect(drift['adam']).toBeGreaterThan(1e-2);
+    // seen here: 4e-9 (float32 rounding of the vocabulary sums) against 0.26
+    expect(drift['coupled-adam']).toBeLessThan(1e-6);
+    expect(drift['adam']).toBeGreaterThan(0.05);
   });
 
   it('is deterministic for a seed, and both runs start from the same weights', async () => {
