@@ -125,7 +125,7 @@ describe('training', () => {
       expect(r.history.map((p) => p.step)).toEqual([0, 5, 10]);
       expect(r.timing.backend).toBe('native');
     }
-    expect(table(report)).toMatch(/\| \|\|mu\|\|\^r +\| +\d\.\d{3} \| +\d\.\d{3} \|/);
+    expect(table(report)).toMatch(/\| ‖mu‖\^r +\| +\d\.\d{3} \| +\d\.\d{3} \|/);
     const chart = svg(report);
     expect(chart.startsWith('<svg')).toBe(true);
     expect(chart.match(/<polyline/g)?.length).toBeGreaterThanOrEqual(2 * 8);

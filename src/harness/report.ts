@@ -58,19 +58,19 @@ const ROWS: [string, (r: RunReport) => number | undefined, number][] = [
   ['train loss', (r) => r.final.trainLoss, 3],
   ['validation loss', (r) => r.final.valLoss, 3],
   ['isotropy', (r) => r.final.isotropy, 3],
-  ['||mu||', (r) => r.final.meanNorm, 3],
-  ['||mu||^r', (r) => r.final.meanNormRatio, 3],
-  ['rho Pearson (||e||, log p)', (r) => r.final.normLogFreqPearson, 3],
-  ['rho Spearman (||e||, log p)', (r) => r.final.normLogFreqSpearman, 3],
+  ['‖mu‖', (r) => r.final.meanNorm, 3],
+  ['‖mu‖^r', (r) => r.final.meanNormRatio, 3],
+  ['rho Pearson (‖e_i‖, log p_i)', (r) => r.final.normLogFreqPearson, 3],
+  ['rho Spearman (‖e_i‖, log p_i)', (r) => r.final.normLogFreqSpearman, 3],
   ['S_min / S_max', (r) => r.final.singularRatio, 4],
-  ['output layer ||mu||^r', (r) => r.finalOutput?.meanNormRatio, 3],
+  ['output layer ‖mu‖^r', (r) => r.finalOutput?.meanNormRatio, 3],
   ['output layer isotropy', (r) => r.finalOutput?.isotropy, 3],
   ['output layer rho Pearson', (r) => r.finalOutput?.normLogFreqPearson, 3],
   ['ms / optimizer step', (r) => r.timing.optimizerStepMs, 2],
   ['ms / training step', (r) => r.timing.trainStepMs, 1],
 ];
 
-/** The side-by-side table, as Markdown (it reads as plain text in a terminal too). */
+/** The side-by-side table, as Markdown (norms are written ‖x‖: a | would split a cell). */
 export function table(report: Report): string {
   const head = ['', ...report.runs.map((r) => r.optimizer)];
   const rows = ROWS.filter(([, get]) => report.runs.some((r) => get(r) !== undefined))
