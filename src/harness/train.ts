@@ -48,9 +48,9 @@ export interface TrainConfig {
 }
 
 /**
- * The default `npm start` run: about 150 s of CPU time in all, so under 1.5 minutes on two idle
- * cores (two worker threads). With K = 1024 most of the vocabulary is rare (the 500th token has p = 2.2e-4: one
- * occurrence in nine 512-token batches), which is where Adam and Coupled Adam part.
+ * The default `npm start` run: about 160 s of CPU time in all, so about 1.5 minutes on two idle
+ * cores (two worker threads). With K = 1024 most of the vocabulary is rare (the 500th token has
+ * p = 2.2e-4: one occurrence in nine 512-token batches), where Adam and Coupled Adam part.
  */
 export const DEFAULT_CONFIG: TrainConfig = {
   steps: 256,
