@@ -8,17 +8,29 @@ import {
   type OptimizerState,
   type ParamState,
 } from './state.js';
+import { checkDeviceArray, isDeviceArray, resolveDeviceBackend } from './device.js';
 import { checkBackend, checkFiniteFlag, checkHyper, checkVocabAxis } from './steps.js';
-import type { Backend, BackendChoice, BackendName, CoupledShape, Hyper } from './types.js';
+import type {
+  Backend,
+  BackendChoice,
+  BackendName,
+  CoupledShape,
+  DeviceAdamTensors,
+  DeviceArrayLike,
+  Hyper,
+} from './types.js';
 import { Checker } from './validate.js';
 
 export interface ParamSpec {
   /** Unique name, the key of this parameter's state. */
   name: string;
-  /** The parameter, updated in place. */
-  param: Float32Array;
+  /**
+   * The parameter, updated in place. A device array (CudaArray) keeps the parameter, its
+   * gradient and its state on the device, with backend 'cuda' (or 'auto').
+   */
+  param: Float32Array | DeviceArrayLike;
   /** Its gradient buffer, read at every step(): write each new gradient into it. */
-  grad: Float32Array;
+  grad: Float32Array | DeviceArrayLike;
   /** Marks the embedding matrix: it gets the coupled update. */
   embedding?: { rows: number; cols: number; vocabAxis?: 0 | 1 };
 }
@@ -57,15 +69,35 @@ export interface Group {
   readonly params: readonly string[];
 }
 
+type Tensor = Float32Array | DeviceArrayLike;
+
 interface Entry {
   name: string;
   group: Group;
+  param: Tensor;
+  grad: Tensor;
+  shape?: CoupledShape;
+  expAvg: Tensor;
+  expAvgSq: Tensor;
+}
+
+/** Host (param, grad and state in Float32Arrays) or device (all in device arrays). */
+interface HostEntry extends Entry {
   param: Float32Array;
   grad: Float32Array;
-  shape?: CoupledShape;
   expAvg: Float32Array;
   expAvgSq: Float32Array;
 }
+interface DeviceEntry extends Entry {
+  param: DeviceArrayLike;
+  grad: DeviceArrayLike;
+  expAvg: DeviceArrayLike;
+  expAvgSq: DeviceArrayLike;
+}
+
+const onHost = (e: Entry): e is HostEntry => e.param instanceof Float32Array;
+const hostCopy = (x: Tensor): Float32Array =>
+  x instanceof Float32Array ? x.slice() : x.toFloat32Array();
 
 const CONFIG_KEYS = [
   'lr', 'beta1', 'beta2', 'eps', 'weightDecay', 'avgScale', 'backend', 'checkFinite'];
@@ -94,11 +126,31 @@ export class CoupledAdam {
     const grouped = params.every((p) => p && typeof p === 'object' && 'params' in p);
     const groups = (grouped ? params : [{ params }]) as ParamGroup[];
     this.groups = groups.map((g, gi) => this.addGroup(c, g, gi, base));
-    c.disjoint(this.entries.flatMap((e) => [
+    const host = this.entries.filter(onHost);
+    c.disjoint(host.flatMap((e) => [
       [`${e.name}.param`, e.param] as const,
       [`${e.name}.grad`, e.grad] as const,
     ]));
-    this.backend = resolveBackend('CoupledAdam', choice);
+    const device = this.entries.filter((e): e is DeviceEntry => !onHost(e));
+    const seen = new Map<DeviceArrayLike, string>();
+    for (const e of device) {
+      for (const [name, x] of [[`${e.name}.param`, e.param], [`${e.name}.grad`, e.grad]] as const) {
+        const other = seen.get(x);
+        if (other) throw new RangeError(c.message(name, `memory separate from ${other}`,
+          'the same device array'));
+        seen.set(x, name);
+      }
+    }
+    if (device.length > 0) {
+      const backend = resolveDeviceBackend('CoupledAdam', choice);
+      for (const e of device) {
+        e.expAvg = backend.device.zeros(e.param.length);
+        e.expAvgSq = backend.device.zeros(e.shape ? e.shape.cols : e.param.length);
+      }
+      this.backend = backend;
+    } else {
+      this.backend = resolveBackend('CoupledAdam', choice);
+    }
   }
 
   private addGroup(c: Checker, g: ParamGroup, gi: number, base: Hyper): Group {
@@ -121,8 +173,12 @@ export class CoupledAdam {
     if (this.entries.some((e) => e.name === p.name)) {
       c.range(`${at}.name`, 'a name not used by another parameter', p.name);
     }
-    const param = c.float32(`${at}.param`, p.param);
-    const grad = c.float32(`${at}.grad`, p.grad, param.length, "param's length");
+    const device = isDeviceArray(p.param);
+    const param = device ? checkDeviceArray(c, `${at}.param`, p.param)
+      : c.float32(`${at}.param`, p.param);
+    const grad = device
+      ? checkDeviceArray(c, `${at}.grad`, p.grad, param.length, "param's length", true)
+      : c.float32(`${at}.grad`, p.grad, param.length, "param's length");
     if (param.length === 0) c.range(`${at}.param`, 'a non-empty Float32Array', param);
     let shape: CoupledShape | undefined;
     if (p.embedding !== undefined) {
@@ -138,10 +194,12 @@ export class CoupledAdam {
           '(embedding.rows * embedding.cols)', param);
       }
     }
+    // Device state is allocated once the backend is known (in the constructor).
+    const stateOnHost = !device;
     this.entries.push({
       name: p.name, group, param, grad, shape,
-      expAvg: new Float32Array(param.length),
-      expAvgSq: new Float32Array(shape ? shape.cols : param.length),
+      expAvg: new Float32Array(stateOnHost ? param.length : 0),
+      expAvgSq: new Float32Array(stateOnHost ? (shape ? shape.cols : param.length) : 0),
     });
   }
 
@@ -185,32 +243,101 @@ export class CoupledAdam {
       c.number(`groups[${gi}].lr`, g.lr, 0);
       c.number(`groups[${gi}].weightDecay`, g.weightDecay, 0);
     });
-    if (this.checkFinite && !this.entries.every((e) => this.backend.allFinite(e.grad))) {
+    const host = this.entries.filter(onHost);
+    const device = this.entries.filter((e): e is DeviceEntry => !onHost(e));
+    // Device grads are scanned together: one wait for the verdict, whatever their number.
+    const finite = !this.checkFinite || (host.every((e) => this.backend.allFinite(e.grad)) &&
+      (device.length === 0 || this.backend.device!.allFinite(device.map((e) => e.grad))));
+    if (!finite) {
       this.skipped++;
       return { applied: false, step: this.applied, backend: this.backend.name };
     }
 
     const step = this.applied + 1;
-    for (const e of this.entries) {
-      const h: Hyper = { ...this.hyper, lr: e.group.lr, weightDecay: e.group.weightDecay, step };
+    const hyperOf = (g: Group): Hyper =>
+      ({ ...this.hyper, lr: g.lr, weightDecay: g.weightDecay, step });
+    for (const e of host) {
       const t = { param: e.param, grad: e.grad, expAvg: e.expAvg, expAvgSq: e.expAvgSq };
-      if (e.shape) this.backend.coupledStep(t, e.shape, h, false);
-      else this.backend.adamStep(t, h, false);
+      // resident: only the optimizer lets a device backend (gpujs) keep the moments there
+      if (e.shape) this.backend.coupledStep(t, e.shape, hyperOf(e.group), false, true);
+      else this.backend.adamStep(t, hyperOf(e.group), false, true);
+    }
+    // On the device: the coupled matrices one by one, every group's AdamW tensors together.
+    for (const g of this.groups) {
+      const mine = device.filter((e) => e.group === g);
+      const adamw: DeviceAdamTensors[] = [];
+      for (const e of mine) {
+        const t = { param: e.param, grad: e.grad, expAvg: e.expAvg, expAvgSq: e.expAvgSq };
+        if (e.shape) this.backend.device!.coupledStep(t, e.shape, hyperOf(g), false);
+        else adamw.push(t);
+      }
+      if (adamw.length > 0) this.backend.device!.adamMultiStep(adamw, hyperOf(g));
     }
     this.applied = step;
     return { applied: true, step, backend: this.backend.name };
   }
 
-  /** A copy of the whole state, in the versioned format that loadStateDict reads. */
+  /**
+   * step() for backends whose work is asynchronous (gpujs in its webgpu mode); on the others
+   * it is step(). Await it before the next step and before reading the parameters.
+   */
+  async stepAsync(): Promise<OptimizerStepResult> {
+    const b = this.backend;
+    if (!b.coupledStepAsync || !b.adamStepAsync) return this.step();
+    const c = new Checker('CoupledAdam.stepAsync');
+    this.groups.forEach((g, gi) => {
+      c.number(`groups[${gi}].lr`, g.lr, 0);
+      c.number(`groups[${gi}].weightDecay`, g.weightDecay, 0);
+    });
+    const host = this.entries.filter(onHost); // async backends have no device arrays
+    if (this.checkFinite && !host.every((e) => b.allFinite(e.grad))) {
+      this.skipped++;
+      return { applied: false, step: this.applied, backend: b.name };
+    }
+    const step = this.applied + 1;
+    for (const e of host) {
+      const h: Hyper = { ...this.hyper, lr: e.group.lr, weightDecay: e.group.weightDecay, step };
+      const t = { param: e.param, grad: e.grad, expAvg: e.expAvg, expAvgSq: e.expAvgSq };
+      if (e.shape) await b.coupledStepAsync(t, e.shape, h, false, true);
+      else await b.adamStepAsync(t, h, false, true);
+    }
+    this.applied = step;
+    return { applied: true, step, backend: b.name };
+  }
+
+  /** Host moments that a device backend (gpujs) may hold newer copies of. */
+  private residentArrays(): Float32Array[] {
+    return this.entries.filter(onHost).flatMap((e) => [e.expAvg, e.expAvgSq]);
+  }
+
+  /**
+   * stateDict() where the backend keeps the moments on a device with asynchronous readback
+   * (gpujs in webgpu mode, after stepAsync); elsewhere the same as stateDict().
+   */
+  async stateDictAsync(): Promise<OptimizerState> {
+    await this.backend.readStateAsync?.(this.residentArrays());
+    return this.stateDict();
+  }
+
+  /** Frees the optimizer's device state now (without it, the garbage collector does). */
+  dispose(): void {
+    for (const e of this.entries.filter((x): x is DeviceEntry => !onHost(x))) {
+      e.expAvg.dispose();
+      e.expAvgSq.dispose();
+    }
+  }
+
+  /** A copy of the whole state (on the host), in the format that loadStateDict reads. */
   stateDict(): OptimizerState {
+    this.backend.readState?.(this.residentArrays());
     const params: Record<string, ParamState> = {};
     for (const e of this.entries) {
       params[e.name] = {
         kind: e.shape ? 'coupled' : 'adamw',
         length: e.param.length,
         ...(e.shape ?? {}),
-        expAvg: e.expAvg.slice(),
-        expAvgSq: e.expAvgSq.slice(),
+        expAvg: hostCopy(e.expAvg),
+        expAvgSq: hostCopy(e.expAvgSq),
       };
     }
     return {
@@ -262,6 +389,7 @@ export class CoupledAdam {
     }
 
     // everything checked: apply
+    this.backend.dropState?.(this.residentArrays());
     this.entries.forEach((e, k) => {
       e.expAvg.set(moments[k].expAvg);
       e.expAvgSq.set(moments[k].expAvgSq);

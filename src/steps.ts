@@ -1,5 +1,6 @@
 // coupledAdamStep and adamStep: validate everything, then hand the step to one backend.
 import { BACKEND_CHOICES, resolveBackend } from './backends/registry.js';
+import { checkDeviceTensors, hasDeviceArray, resolveDeviceBackend } from './device.js';
 import type {
   AdamOptions,
   AdamTensors,
@@ -8,6 +9,8 @@ import type {
   CoupledAdamOptions,
   CoupledShape,
   CoupledTensors,
+  DeviceAdamTensors,
+  DeviceCoupledTensors,
   Hyper,
   StepResult,
 } from './types.js';
@@ -90,9 +93,7 @@ function checkTensors<T extends AdamTensors>(
   return { param, grad, expAvg, expAvgSq } as T;
 }
 
-/** Everything coupledAdamStep checks, shared with the optimizer and async backends. */
-export function checkCoupledCall(fn: string, tensors: unknown, options: unknown) {
-  const c = new Checker(fn);
+function checkCoupledOptions(c: Checker, options: unknown) {
   const o = c.object('options', options);
   c.knownKeys('options', o, COUPLED_KEYS);
   const shape: CoupledShape = {
@@ -103,38 +104,89 @@ export function checkCoupledCall(fn: string, tensors: unknown, options: unknown)
   const hyper = checkHyper(c, o, 'options.');
   const backend = checkBackend(c, 'options.backend', o.backend);
   const checkFinite = checkFiniteFlag(c, 'options.checkFinite', o.checkFinite);
-  const n = shape.rows * shape.cols;
-  const t = checkTensors<CoupledTensors>(
-    c, tensors, n, 'rows * cols', shape.cols, 'cols: one per hidden unit');
-  return { tensors: t, shape, hyper, backend, checkFinite };
+  return { shape, hyper, backend, checkFinite };
 }
 
-/** Everything adamStep checks. */
-export function checkAdamCall(fn: string, tensors: unknown, options: unknown) {
+/** Everything coupledAdamStep checks, shared with the optimizer and async backends. */
+export function checkCoupledCall(fn: string, tensors: unknown, options: unknown) {
   const c = new Checker(fn);
+  const call = checkCoupledOptions(c, options);
+  const n = call.shape.rows * call.shape.cols;
+  const t = checkTensors<CoupledTensors>(
+    c, tensors, n, 'rows * cols', call.shape.cols, 'cols: one per hidden unit');
+  return { tensors: t, ...call };
+}
+
+/** The same checks as checkCoupledCall, for tensors in device memory. */
+export function checkDeviceCoupledCall(fn: string, tensors: unknown, options: unknown) {
+  const c = new Checker(fn);
+  const call = checkCoupledOptions(c, options);
+  const n = call.shape.rows * call.shape.cols;
+  const t = checkDeviceTensors(
+    c, tensors, n, 'rows * cols', call.shape.cols, 'cols: one per hidden unit');
+  return { tensors: t, ...call };
+}
+
+function checkAdamOptions(c: Checker, options: unknown) {
   const o = c.object('options', options);
   c.knownKeys('options', o, ADAM_KEYS);
   const hyper = checkHyper(c, o, 'options.');
   const backend = checkBackend(c, 'options.backend', o.backend);
   const checkFinite = checkFiniteFlag(c, 'options.checkFinite', o.checkFinite);
+  return { hyper, backend, checkFinite };
+}
+
+/** Everything adamStep checks. */
+export function checkAdamCall(fn: string, tensors: unknown, options: unknown) {
+  const c = new Checker(fn);
+  const call = checkAdamOptions(c, options);
   const t = checkTensors<AdamTensors>(
     c, tensors, undefined, "param's length", undefined, "param's length");
-  return { tensors: t, hyper, backend, checkFinite };
+  return { tensors: t, ...call };
+}
+
+/** The same checks as checkAdamCall, for tensors in device memory. */
+export function checkDeviceAdamCall(fn: string, tensors: unknown, options: unknown) {
+  const c = new Checker(fn);
+  const call = checkAdamOptions(c, options);
+  const t = checkDeviceTensors(
+    c, tensors, undefined, "param's length", undefined, "param's length");
+  return { tensors: t, ...call };
 }
 
 /**
  * One Coupled Adam step, in place: AdamW with the second moment averaged over the
- * vocabulary, one value per hidden unit (expAvgSq has `cols` elements).
+ * vocabulary, one value per hidden unit (expAvgSq has `cols` elements). With device arrays
+ * (CudaArray) the step is queued on the device; with checkFinite it waits for the verdict.
  */
-export function coupledAdamStep(tensors: CoupledTensors, options: CoupledAdamOptions): StepResult {
+export function coupledAdamStep(
+  tensors: CoupledTensors | DeviceCoupledTensors,
+  options: CoupledAdamOptions,
+): StepResult {
+  if (hasDeviceArray(tensors)) {
+    const call = checkDeviceCoupledCall('coupledAdamStep', tensors, options);
+    const backend = resolveDeviceBackend('coupledAdamStep', call.backend);
+    const applied = backend.device.coupledStep(
+      call.tensors, call.shape, call.hyper, call.checkFinite);
+    return { applied, backend: backend.name };
+  }
   const call = checkCoupledCall('coupledAdamStep', tensors, options);
   const backend: Backend = resolveBackend('coupledAdamStep', call.backend);
   const applied = backend.coupledStep(call.tensors, call.shape, call.hyper, call.checkFinite);
   return { applied, backend: backend.name };
 }
 
-/** One AdamW step, in place, with the semantics of torch.optim.AdamW. */
-export function adamStep(tensors: AdamTensors, options: AdamOptions): StepResult {
+/** One AdamW step, in place, with the semantics of torch.optim.AdamW; device arrays too. */
+export function adamStep(
+  tensors: AdamTensors | DeviceAdamTensors,
+  options: AdamOptions,
+): StepResult {
+  if (hasDeviceArray(tensors)) {
+    const call = checkDeviceAdamCall('adamStep', tensors, options);
+    const backend = resolveDeviceBackend('adamStep', call.backend);
+    const applied = backend.device.adamStep(call.tensors, call.hyper, call.checkFinite);
+    return { applied, backend: backend.name };
+  }
   const call = checkAdamCall('adamStep', tensors, options);
   const backend = resolveBackend('adamStep', call.backend);
   const applied = backend.adamStep(call.tensors, call.hyper, call.checkFinite);

@@ -71,6 +71,8 @@ export interface BackendInfo {
   compiled: boolean;
   /** Why the backend is unavailable, or what it runs on when it is. */
   reason: string;
+  /** 'gpujs' only: the gpu.js mode obtained (headlessgl, webgl2, webgl, webgpu, webasm, cpu). */
+  mode?: string;
 }
 
 /** Hyperparameters after defaults, as every backend receives them. */
@@ -95,7 +97,78 @@ export interface CoupledShape {
 export interface Backend {
   readonly name: BackendName;
   /** Returns false, having modified nothing, if checkFinite and a gradient is non-finite. */
-  coupledStep(t: CoupledTensors, shape: CoupledShape, h: Hyper, checkFinite: boolean): boolean;
-  adamStep(t: AdamTensors, h: Hyper, checkFinite: boolean): boolean;
+  coupledStep(t: CoupledTensors, shape: CoupledShape, h: Hyper, checkFinite: boolean,
+    resident?: boolean): boolean;
+  adamStep(t: AdamTensors, h: Hyper, checkFinite: boolean, resident?: boolean): boolean;
   allFinite(x: Float32Array): boolean;
+  // Optional, for device backends (gpujs). `resident` (passed by the optimizer only) lets the
+  // backend keep expAvg/expAvgSq on the device between steps; the host arrays are then stale
+  // until readState copies the device values back, and dropState forgets them.
+  readState?(arrays: Float32Array[]): void;
+  dropState?(arrays: Float32Array[]): void;
+  /** Optional: the step as a promise, for backends whose work is asynchronous (webgpu). */
+  coupledStepAsync?(t: CoupledTensors, shape: CoupledShape, h: Hyper,
+    checkFinite: boolean, resident?: boolean): Promise<boolean>;
+  adamStepAsync?(t: AdamTensors, h: Hyper, checkFinite: boolean,
+    resident?: boolean): Promise<boolean>;
+  /** Optional: readState for a device whose readback is asynchronous. */
+  readStateAsync?(arrays: Float32Array[]): Promise<void>;
+  /** Present on backends that also run on device memory ('cuda'). */
+  readonly device?: DeviceSteps;
+}
+
+// ---- device memory (the 'cuda' backend) ----
+
+/** Element type of a device array: float32, or bfloat16 (accepted for gradients only). */
+export type DeviceDtype = 'float32' | 'bfloat16';
+
+/**
+ * An array in device memory, as CudaArray implements it. The step functions and CoupledAdam
+ * take these wherever they take a Float32Array, and then run on the device without copies.
+ */
+export interface DeviceArrayLike {
+  readonly device: 'cuda';
+  readonly dtype: DeviceDtype;
+  readonly length: number;
+  readonly byteLength: number;
+  /** True after dispose(); a disposed array is rejected by every call. */
+  readonly disposed: boolean;
+  /** Copies the whole array back to the host (waits for queued work). */
+  toFloat32Array(): Float32Array;
+  /** Copies `source` (length elements) into the array. */
+  set(source: Float32Array): void;
+  /** Sets every element to 0 (queued, no wait). */
+  fill(value: 0): void;
+  dispose(): void;
+}
+
+/** Tensors of a Coupled Adam step in device memory; grad may be bfloat16. */
+export interface DeviceCoupledTensors {
+  param: DeviceArrayLike;
+  grad: DeviceArrayLike;
+  expAvg: DeviceArrayLike;
+  expAvgSq: DeviceArrayLike;
+}
+
+/** Tensors of an AdamW step in device memory; grad may be bfloat16. */
+export type DeviceAdamTensors = DeviceCoupledTensors;
+
+/** What a backend with device memory adds: the same steps on device arrays, queued. */
+export interface DeviceSteps {
+  /** Allocates a zero-filled float32 device array. */
+  zeros(length: number): DeviceArrayLike;
+  /** Queued unless checkFinite (which waits for the verdict); false: skipped. */
+  coupledStep(t: DeviceCoupledTensors, s: CoupledShape, h: Hyper, checkFinite: boolean): boolean;
+  adamStep(t: DeviceAdamTensors, h: Hyper, checkFinite: boolean): boolean;
+  /** AdamW on many tensors with the same hyperparameters, in few launches; queued. */
+  adamMultiStep(list: DeviceAdamTensors[], h: Hyper): void;
+  /** Whether every element of every array is finite (waits for the device). */
+  allFinite(xs: DeviceArrayLike[]): boolean;
+  /** Waits for every queued launch. */
+  synchronize(): void;
+}
+
+/** A Backend that also runs on device memory (see Backend.device). */
+export interface DeviceBackend extends Backend {
+  readonly device: DeviceSteps;
 }

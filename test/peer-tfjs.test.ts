@@ -33,7 +33,7 @@ describe.each(backends())('adamStep on $name against tf.train.adam', (info) => {
       const before = t.param.slice();
       const tfBefore = variable.dataSync().slice();
       adamStep({ ...t, grad }, { step, lr, beta1, beta2, eps, backend: info.name });
-      tf.tidy(() => optimizer.applyGradients({ [variable.name]: tf.tensor1d(grad) }));
+      tf.tidy(() => optimizer.applyGradients([{ name: variable.name, tensor: tf.tensor1d(grad) }]));
       ours.push(...minus(t.param, before));
       theirs.push(...minus(variable.dataSync(), tfBefore));
     }

@@ -2,6 +2,9 @@
 #include <napi.h>
 
 #include "cpu_steps.h"
+#ifdef COUPLED_ADAM_CUDA
+#include "cuda_arrays.h"
+#endif
 
 namespace {
 
@@ -17,7 +20,16 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 #else
   features.Set("openmp", false);
 #endif
+#ifdef COUPLED_ADAM_CUDA
+  // Compiled in; whether a device can run it is probe()'s answer, asked on first use.
+  features.Set("cuda", true);
+  Napi::Object cuda = Napi::Object::New(env);
+  addon::InitCudaArrays(env, cuda);
+  addon::InitCudaSteps(env, cuda);
+  exports.Set("cuda", cuda);
+#else
   features.Set("cuda", false);
+#endif
   exports.Set("features", features);
   return exports;
 }

@@ -1,0 +1,52 @@
+// coupled-adam for browsers: the js and gpujs backends, no native code. Bundled by esbuild
+// (npm run build:browser) into dist/browser/coupled-adam.js, one ES module with gpu.js inside.
+import * as gpujs from 'gpu.js';
+import { jsProvider } from './backends/js-provider.js';
+import { registerBackend } from './backends/registry.js';
+import {
+  BROWSER_MODES,
+  configureWith,
+  gpujsProvider,
+  type GpuJsConfig,
+  type GpuJsModule,
+} from './backends/gpujs/provider.js';
+import type { BackendInfo } from './types.js';
+
+/**
+ * Below js (0), as in Node: headless Chromium's WebGL2 and WebGPU run on SwiftShader (the CPU)
+ * and measured slower than js there. With a hardware GPU, ask for backend: 'gpujs'.
+ */
+export const GPUJS_BROWSER_PRIORITY = -10;
+
+const load = () => gpujs as unknown as GpuJsModule;
+
+registerBackend(jsProvider);
+registerBackend(gpujsProvider(load, BROWSER_MODES, GPUJS_BROWSER_PRIORITY));
+
+/**
+ * Chooses the gpu.js mode of the 'gpujs' backend ('auto': webgl2, webgl, webasm, cpu; or
+ * 'webgpu', asynchronous); resolves to its backends() entry.
+ */
+export function configureGpuJs(config: GpuJsConfig = {}): Promise<BackendInfo> {
+  return configureWith(load, BROWSER_MODES, GPUJS_BROWSER_PRIORITY, config);
+}
+
+export { coupledAdamStep, adamStep, DEFAULTS } from './steps.js';
+export { CoupledAdam } from './optimizer.js';
+export type {
+  ParamSpec, ParamGroup, CoupledAdamConfig, Group, OptimizerStepResult,
+} from './optimizer.js';
+export { backends } from './backends/registry.js';
+export { coupledAdamStepAsync, adamStepAsync } from './backends/gpujs/async.js';
+export { createGpuJsBackend } from './backends/gpujs/backend.js';
+export type { GpuJsMode, GpuJsBackend } from './backends/gpujs/backend.js';
+export type { GpuJsConfig } from './backends/gpujs/provider.js';
+export {
+  coupledSecondMomentFromFull,
+  stateToJSON,
+  stateFromJSON,
+  STATE_FORMAT,
+  STATE_VERSION,
+} from './state.js';
+export type { OptimizerState, ParamState } from './state.js';
+export type * from './types.js';
