@@ -6,10 +6,11 @@
 // Needs libxi-dev libx11-dev libxext-dev pkg-config; running it needs a display (xvfb-run -a).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { nodedirArgs, nodeGypBin } from './node-tools.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const glDir = join(root, 'node_modules', 'gl');
@@ -26,15 +27,15 @@ if (!existsSync(glDir)) {
 }
 if (existsSync(join(glDir, 'build', 'Release', 'webgl.node'))) process.exit(0);
 
-const prefix = dirname(dirname(process.execPath));
-const nodedir = existsSync(join(prefix, 'include', 'node', 'node_api.h'))
-  ? [`--nodedir=${prefix}`]
-  : [];
-const nodeGyp = createRequire(import.meta.url).resolve('node-gyp/bin/node-gyp.js');
+const nodeGyp = nodeGypBin();
+if (!nodeGyp) {
+  console.warn('coupled-adam: node-gyp not found; cannot build headless-gl');
+  process.exit(0);
+}
 console.log('coupled-adam: building headless-gl (gl) from source, about 3 minutes on 2 cores');
 const result = spawnSync(
   process.execPath,
-  [nodeGyp, 'rebuild', `--jobs=${availableParallelism()}`, ...nodedir],
+  [nodeGyp, 'rebuild', `--jobs=${availableParallelism()}`, ...nodedirArgs()],
   { cwd: glDir, stdio: 'inherit' },
 );
 if (result.status !== 0) {
