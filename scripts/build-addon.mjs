@@ -4,37 +4,27 @@
 // backend needs no addon, and backends() reports why 'native' is unavailable.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { nodedirArgs, nodeGypBin, resolveBin } from './node-tools.mjs';
+
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const require = createRequire(import.meta.url);
 
 if (process.env.COUPLED_ADAM_SKIP_BUILD === '1') {
   console.log('coupled-adam: COUPLED_ADAM_SKIP_BUILD=1, not building the native addon');
   process.exit(0);
 }
 
-function run(label, script, args) {
-  let bin;
-  try {
-    bin = require.resolve(script);
-  } catch {
-    return `${label} is not installed`;
-  }
+function run(label, bin, args) {
+  if (!bin) return `${label} is not installed`;
   const result = spawnSync(process.execPath, [bin, ...args], { cwd: root, stdio: 'inherit' });
   return result.status === 0 ? null : `${label} exited with status ${result.status}`;
 }
 
-// Node's own headers where they are installed beside the binary (Debian's nodejs, official
-// tarballs), so that node-gyp need not download them.
-const prefix = dirname(dirname(process.execPath));
-const nodedir = existsSync(join(prefix, 'include', 'node', 'node_api.h')) ? [`--nodedir=${prefix}`] : [];
-
 const attempts = [
-  ['cmake-js', 'cmake-js/bin/cmake-js', ['compile', '--log-level', 'warn']],
-  ['node-gyp', 'node-gyp/bin/node-gyp.js', ['rebuild', ...nodedir]],
+  ['cmake-js', resolveBin('cmake-js/bin/cmake-js'), ['compile', '--log-level', 'warn']],
+  ['node-gyp', nodeGypBin(), ['rebuild', ...nodedirArgs()]],
 ];
 const failures = [];
 for (const [label, script, args] of attempts) {

@@ -47,7 +47,8 @@ export function unsupported(gpujs: GpuJsModule, mode: GpuJsMode): string | null 
   };
   if (flag[mode]) return null;
   if (mode === 'headlessgl') {
-    return 'headlessgl: no GL context (needs the gl package built and a display: xvfb-run -a)';
+    return 'headlessgl: no GL context (needs the gl package built, `npm run build:gl`, and a ' +
+      'display: xvfb-run -a)';
   }
   return `${mode}: not supported by this platform`;
 }
