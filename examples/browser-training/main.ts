@@ -1,15 +1,28 @@
-// The page: two probes, one optimizer each, on the gpujs backend in the gpu.js mode of the URL
-// (webgpu through CoupledAdam.stepAsync). Progress is drawn and kept on window.__training.
-import { CoupledAdam, backends, configureGpuJs, type GpuJsMode } from '../../src/browser.js';
-import { PairSource, Probe, meanNormRatio } from './probe.js';
+// The page: two copies of the harness decoder (src/harness), one optimizer each from the
+// harness's own recipe, on the gpujs backend in the gpu.js mode of the URL (webgpu through
+// CoupledAdam.stepAsync), js where gpujs is unavailable. Progress is drawn and kept on
+// window.__training.
+import { backends, configureGpuJs, type CoupledAdam, type GpuJsMode } from '../../src/browser.js';
+import { embeddingMetrics } from '../../src/metrics/embedding.js';
+import { sampleBatch } from '../../src/harness/batches.js';
+import {
+  DEFAULT_CONFIG, createModel, createOptimizer, prepareStep, type EmbeddingOptimizer,
+  type TrainConfig,
+} from '../../src/harness/recipe.js';
+import { Rng } from '../../src/harness/rng.js';
+import { zipfText } from './zipf.js';
 
-const V = 512;
-const H = 32;
-const BATCH = 64;
+const V = 256;
 const params = new URLSearchParams(location.search);
 const mode = (params.get('mode') ?? 'webgl2') as GpuJsMode;
 const steps = Number(params.get('steps') ?? 600);
 const every = Number(params.get('every') ?? 20);
+// the harness recipe (AdamW, cosine schedule, clipping) on a decoder small enough for a page
+const config: TrainConfig = {
+  ...DEFAULT_CONFIG,
+  steps, batchSize: 8, contextLength: 16, width: 32, layers: 1, heads: 2, topK: V - 1,
+  warmupSteps: Math.max(1, Math.round(steps / 10)),
+};
 
 interface Point {
   step: number;
@@ -17,20 +30,9 @@ interface Point {
   adam: { loss: number; ratio: number };
 }
 const state = {
-  done: false, backend: '', history: [] as Point[], error: undefined as string | undefined,
+  done: false, backend: '', config, history: [] as Point[], error: undefined as string | undefined,
 };
 (window as unknown as { __training: typeof state }).__training = state;
-
-function optimizer(p: Probe, coupled: boolean, backend: 'gpujs' | 'js') {
-  return new CoupledAdam([
-    {
-      params: [{ name: 'wte', param: p.wte, grad: p.dwte,
-        ...(coupled ? { embedding: { rows: V, cols: H } } : {}) }],
-      weightDecay: 0,
-    },
-    { params: [{ name: 'w', param: p.w, grad: p.dw }, { name: 'b', param: p.b, grad: p.db }] },
-  ], { lr: 3e-3, beta2: 0.95, weightDecay: 0.1, backend });
-}
 
 function draw(history: Point[]) {
   const svg = document.getElementById('chart')!;
@@ -54,37 +56,38 @@ function draw(history: Point[]) {
 async function main() {
   const status = document.getElementById('status')!;
   const info = await configureGpuJs({ mode });
-  const backend = info.available ? 'gpujs' : 'js';
+  config.backend = info.available ? 'gpujs' : 'js';
   state.backend = info.available
     ? `gpujs (${info.mode})`
     : `js (gpujs unavailable: ${info.reason})`;
   status.textContent = `backend: ${state.backend}; ${backends().map((b) => b.name).join(', ')}`;
 
-  const a = new Probe(V, H, 1);
-  const b = new Probe(V, H, 1);
-  const optA = optimizer(a, true, backend);
-  const optB = optimizer(b, false, backend);
-  const data = new PairSource(V, 2);
-  for (let step = 1; step <= steps; step++) {
-    const { x, y } = data.batch(BATCH);
-    const lossA = a.forwardBackward(x, y);
-    const lossB = b.forwardBackward(x, y);
-    if (mode === 'webgpu') {
-      await optA.stepAsync();
-      await optB.stepAsync();
+  const text = zipfText(V, 1 << 16, 7);
+  // the same initial weights (config.seed) and the same batches for both runs
+  const runs = (['coupled-adam', 'adam'] as EmbeddingOptimizer[]).map((kind) => {
+    const model = createModel(V, config);
+    return { model, optimizer: createOptimizer(model, kind, config), loss: NaN };
+  });
+  const ratio = (r: (typeof runs)[number]) =>
+    embeddingMetrics(r.model.wte.data, V, config.width, text.unigram).meanNormRatio;
+  const step = (o: CoupledAdam) => (mode === 'webgpu' ? o.stepAsync() : o.step());
+  const data = new Rng(config.seed ^ 0x5eed);
+  for (let s = 1; s <= steps; s++) {
+    const batch = sampleBatch(text.tokens, config.batchSize, config.contextLength, data);
+    for (const r of runs) {
+      r.loss = prepareStep(r.model, r.optimizer, batch, config);
+      const result = await step(r.optimizer);
+      if (!result.applied) throw new Error(`a non-finite gradient at step ${s}`);
     }
-    else {
-      optA.step();
-      optB.step();
-    }
-    if (step % every === 0 || step === steps) {
+    if (s % every === 0 || s === steps) {
+      const [coupled, adam] = runs;
       state.history.push({
-        step,
-        coupled: { loss: lossA, ratio: meanNormRatio(a.wte, V, H) },
-        adam: { loss: lossB, ratio: meanNormRatio(b.wte, V, H) },
+        step: s,
+        coupled: { loss: coupled.loss, ratio: ratio(coupled) },
+        adam: { loss: adam.loss, ratio: ratio(adam) },
       });
       draw(state.history);
-      status.textContent = `backend: ${state.backend}; step ${step} of ${steps}`;
+      status.textContent = `backend: ${state.backend}; step ${s} of ${steps}`;
       await new Promise((r) => setTimeout(r, 0)); // let the page paint
     }
   }

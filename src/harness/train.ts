@@ -1,89 +1,24 @@
 // Training with the paper's recipe at small scale (its Tables 5 and 6): AdamW for every
 // parameter but the token embedding, which gets Adam or Coupled Adam, the only difference
 // between the two runs. Every optimizer step goes through the package's CoupledAdam class.
+// The Node side: runs, evaluation, worker threads; the recipe itself is in recipe.ts.
 import { Worker } from 'node:worker_threads';
-import { CoupledAdam, type ParamSpec } from '../index.js';
-import type { BackendChoice, BackendName } from '../types.js';
+import '../index.js'; // registers the js and native backends for CoupledAdam
+import type { CoupledAdam } from '../optimizer.js';
+import type { BackendName } from '../types.js';
 import { embeddingMetrics, type EmbeddingMetrics } from '../metrics/embedding.js';
 import { evalBatches, sampleBatch, type Batch, type Corpus } from './data.js';
-import { GPT, type Param } from './model.js';
+import type { GPT } from './model.js';
+import {
+  OPTIMIZERS, createModel, createOptimizer, lrAt, prepareStep, type EmbeddingOptimizer,
+  type TrainConfig,
+} from './recipe.js';
 import { Rng } from './rng.js';
 
-export type EmbeddingOptimizer = 'adam' | 'coupled-adam';
-export const OPTIMIZERS: EmbeddingOptimizer[] = ['adam', 'coupled-adam'];
-
-export interface TrainConfig {
-  steps: number;
-  /** B: sequences per step. */
-  batchSize: number;
-  /** T: tokens per sequence. */
-  contextLength: number;
-  width: number;
-  layers: number;
-  heads: number;
-  /** K: vocabulary kept (plus one unknown token). */
-  topK: number;
-  /** Peak learning rate. */
-  lr: number;
-  warmupSteps: number;
-  /** The cosine decay ends at lr * minLrRatio. */
-  minLrRatio: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  /** On matrices; the embedding, LayerNorm gains and biases get none. */
-  weightDecay: number;
-  /** Clip the global gradient norm to this. */
-  gradClip: number;
-  /** False: a separate output layer [V, C] instead of the tied embedding. */
-  tiedOutput: boolean;
-  /** Weight decay of the untied output layer. */
-  outputWeightDecay: number;
-  seed: number;
-  /** Validation loss and metrics every this many steps (and at the first and last). */
-  evalEvery: number;
-  /** Validation batches of B x T tokens each. */
-  evalBatches: number;
-  backend: BackendChoice;
-}
-
-/**
- * The default `npm start` run: about 160 s of CPU time in all, so about 1.5 minutes on two idle
- * cores (two worker threads). With K = 1024 most of the vocabulary is rare (the 500th token has
- * p = 2.2e-4: one occurrence in nine 512-token batches), where Adam and Coupled Adam part.
- */
-export const DEFAULT_CONFIG: TrainConfig = {
-  steps: 256,
-  batchSize: 8,
-  contextLength: 64,
-  width: 64,
-  layers: 2,
-  heads: 4,
-  topK: 1024,
-  lr: 3e-3,
-  warmupSteps: 26,
-  minLrRatio: 0.1,
-  beta1: 0.9,
-  beta2: 0.95,
-  eps: 1e-8,
-  weightDecay: 0.1,
-  gradClip: 1,
-  tiedOutput: true,
-  outputWeightDecay: 0,
-  seed: 1,
-  evalEvery: 32,
-  evalBatches: 8,
-  backend: 'auto',
-};
-
-/** Linear warmup to lr, then cosine decay to lr * minLrRatio at the last step (step is 1-based). */
-export function lrAt(step: number, c: Pick<TrainConfig, 'lr' | 'warmupSteps' | 'minLrRatio' |
-  'steps'>): number {
-  if (step <= c.warmupSteps) return (c.lr * step) / c.warmupSteps;
-  const progress = Math.min(1, (step - c.warmupSteps) / Math.max(1, c.steps - c.warmupSteps));
-  const min = c.lr * c.minLrRatio;
-  return min + 0.5 * (c.lr - min) * (1 + Math.cos(Math.PI * progress));
-}
+export {
+  DEFAULT_CONFIG, OPTIMIZERS, clipGradients, createModel, createOptimizer, lrAt, prepareStep,
+} from './recipe.js';
+export type { EmbeddingOptimizer, TrainConfig } from './recipe.js';
 
 export interface HistoryPoint extends EmbeddingMetrics {
   step: number;
@@ -117,41 +52,14 @@ export class Run {
 
   constructor(readonly kind: EmbeddingOptimizer, readonly config: TrainConfig,
     readonly corpus: Corpus) {
-    const c = config;
-    this.model = new GPT({
-      vocabSize: corpus.info.vocabSize, contextLength: c.contextLength, width: c.width,
-      layers: c.layers, heads: c.heads, tiedOutput: c.tiedOutput,
-    }, c.seed);
-
-    // Coupled Adam marks the vocabulary matrices; for 'adam' they are plain AdamW parameters
-    const spec = (p: Param): ParamSpec => ({
-      name: p.name, param: p.data, grad: p.grad,
-      ...(kind === 'coupled-adam' && (p.kind === 'embedding' || p.kind === 'output')
-        ? { embedding: { rows: p.shape[0], cols: p.shape[1] } } : {}),
-    });
-    const of = (kinds: string[]) => this.model.params.filter((p) => kinds.includes(p.kind));
-    const groups = [
-      { params: of(['matrix']).map(spec), weightDecay: c.weightDecay },
-      { params: of(['embedding', 'vector']).map(spec), weightDecay: 0 },
-    ];
-    if (!c.tiedOutput) {
-      groups.push({ params: of(['output']).map(spec), weightDecay: c.outputWeightDecay });
-    }
-    this.optimizer = new CoupledAdam(groups, {
-      lr: lrAt(1, c), beta1: c.beta1, beta2: c.beta2, eps: c.eps, backend: c.backend,
-    });
+    this.model = createModel(corpus.info.vocabSize, config);
+    this.optimizer = createOptimizer(this.model, kind, config);
   }
 
   /** Forward, backward, clipping, then one optimizer step at the schedule's lr. */
   trainStep(batch: Batch): number {
     const t0 = performance.now();
-    const { batchSize: B, contextLength: T } = this.config;
-    this.model.zeroGrad();
-    const loss = this.model.forward(batch.tokens, batch.targets, B, T);
-    this.model.backward();
-    clipGradients(this.model.params, this.config.gradClip);
-
-    this.optimizer.lr = lrAt(this.optimizer.stepCount + 1, this.config);
+    const loss = prepareStep(this.model, this.optimizer, batch, this.config);
     const t1 = performance.now();
     const result = this.optimizer.step();
     const t2 = performance.now();
@@ -201,22 +109,6 @@ export class Run {
       backend: this.optimizer.backend.name,
     };
   }
-}
-
-/** Scales every gradient so that their global L2 norm is at most maxNorm; returns the norm. */
-export function clipGradients(params: Param[], maxNorm: number): number {
-  let sq = 0;
-  for (const p of params) {
-    for (let i = 0; i < p.grad.length; i++) sq += p.grad[i] * p.grad[i];
-  }
-  const norm = Math.sqrt(sq);
-  if (norm > maxNorm) {
-    const scale = maxNorm / (norm + 1e-6);
-    for (const p of params) {
-      for (let i = 0; i < p.grad.length; i++) p.grad[i] *= scale;
-    }
-  }
-  return norm;
 }
 
 export interface Progress {

@@ -1,7 +1,8 @@
 // npm run test:browser: bundles the golden page with esbuild, serves it from 127.0.0.1 and runs
 // it in Debian's headless chromium (playwright-core, no downloaded browser) in gpu.js's webgl2
 // and webgpu modes (SwiftShader provides both), then opens the training example for a few
-// steps. Exits non-zero on any case above tolerance, any mode that did not run, or an error.
+// steps (the coupled mean-norm ratio must end below half of Adam's). Exits non-zero on any
+// case above tolerance, any mode that did not run, or an error.
 import { build } from 'esbuild';
 import { createServer } from 'node:http';
 import { readFile, mkdir, writeFile } from 'node:fs/promises';
@@ -96,6 +97,12 @@ try {
     const ran = last && last.step === 30 && Number.isFinite(last.coupled.ratio);
     if (t.error || !ran || !t.backend.startsWith(`gpujs (${mode})`)) {
       console.log(`  FAIL training example in ${mode}: ${t.error ?? t.backend}`);
+      failures++;
+    }
+    // the effect the page is there to show: Adam drifts the mean embedding, Coupled Adam not
+    else if (!(last.coupled.ratio < last.adam.ratio / 2)) {
+      console.log(`  FAIL training example in ${mode}: the coupled ratio is not below half ` +
+        `of Adam's`);
       failures++;
     }
   }
