@@ -17,9 +17,22 @@ export function columnSumSq(grad: Float32Array, shape: CoupledShape): Float64Arr
   const { rows, cols, vocabAxis } = shape;
   const sumSq = new Float64Array(cols);
   if (vocabAxis === 0) {
-    for (let i = 0; i < rows; i++) {
+    // Four tokens per visit of the accumulators: V8 keeps this loop scalar, and the load and
+    // store of sumSq[j] cost as much as the squares (measured: half the time of one row a visit).
+    let i = 0;
+    for (; i + 4 <= rows; i += 4) {
+      const o0 = i * cols, o1 = o0 + cols, o2 = o1 + cols, o3 = o2 + cols;
+      for (let j = 0; j < cols; j++) {
+        const a = grad[o0 + j], b = grad[o1 + j], c = grad[o2 + j], d = grad[o3 + j];
+        sumSq[j] += a * a + b * b + (c * c + d * d);
+      }
+    }
+    for (; i < rows; i++) {
       const o = i * cols;
-      for (let j = 0; j < cols; j++) sumSq[j] += grad[o + j] * grad[o + j];
+      for (let j = 0; j < cols; j++) {
+        const g = grad[o + j];
+        sumSq[j] += g * g;
+      }
     }
   } else {
     for (let j = 0; j < cols; j++) {
@@ -53,20 +66,32 @@ function coupledStep(t: CoupledTensors, shape: CoupledShape, h: Hyper, checkFini
   // pass 2: fused update of param and expAvg
   const oneMinusBeta1 = 1 - beta1;
   if (vocabAxis === 0) {
-    for (let i = 0; i < rows; i++) {
+    // Two tokens per read of a column's factor (measured: a fifth less time than one).
+    let i = 0;
+    for (; i + 2 <= rows; i += 2) {
+      const o0 = i * cols, o1 = o0 + cols;
+      for (let j = 0; j < cols; j++) {
+        const s = scale[j];
+        const m0 = beta1 * expAvg[o0 + j] + oneMinusBeta1 * grad[o0 + j];
+        const m1 = beta1 * expAvg[o1 + j] + oneMinusBeta1 * grad[o1 + j];
+        expAvg[o0 + j] = m0;
+        expAvg[o1 + j] = m1;
+        param[o0 + j] = param[o0 + j] * decay - s * m0;
+        param[o1 + j] = param[o1 + j] * decay - s * m1;
+      }
+    }
+    for (; i < rows; i++) {
       const o = i * cols;
       for (let j = 0; j < cols; j++) {
-        const k = o + j;
-        const m = beta1 * expAvg[k] + oneMinusBeta1 * grad[k];
-        expAvg[k] = m;
-        param[k] = param[k] * decay - scale[j] * m;
+        const m = beta1 * expAvg[o + j] + oneMinusBeta1 * grad[o + j];
+        expAvg[o + j] = m;
+        param[o + j] = param[o + j] * decay - scale[j] * m;
       }
     }
   } else {
     for (let j = 0; j < cols; j++) {
-      const o = j * rows;
       const s = scale[j];
-      for (let k = o; k < o + rows; k++) {
+      for (let k = j * rows; k < (j + 1) * rows; k++) {
         const m = beta1 * expAvg[k] + oneMinusBeta1 * grad[k];
         expAvg[k] = m;
         param[k] = param[k] * decay - s * m;
