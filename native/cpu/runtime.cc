@@ -46,7 +46,7 @@ ca_status check_hyper(const ca_hyper* h, bool coupled) {
 }
 
 int threads_for(int64_t n) {
-  const int64_t kMinPerThread = 1 << 16;
+  const int64_t kMinPerThread = 1 << 18;
   const int most = ca_get_num_threads();
   return (int)std::max<int64_t>(1, std::min<int64_t>(most, n / kMinPerThread));
 }
