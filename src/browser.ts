@@ -31,22 +31,6 @@ export function configureGpuJs(config: GpuJsConfig = {}): Promise<BackendInfo> {
   return configureWith(load, BROWSER_MODES, GPUJS_BROWSER_PRIORITY, config);
 }
 
-export { coupledAdamStep, adamStep, DEFAULTS } from './steps.js';
-export { CoupledAdam } from './optimizer.js';
-export type {
-  ParamSpec, ParamGroup, CoupledAdamConfig, Group, OptimizerStepResult,
-} from './optimizer.js';
-export { backends } from './backends/registry.js';
-export { coupledAdamStepAsync, adamStepAsync } from './backends/gpujs/async.js';
+export * from './api.js';
 export { createGpuJsBackend } from './backends/gpujs/backend.js';
-export type { GpuJsMode, GpuJsBackend } from './backends/gpujs/backend.js';
-export type { GpuJsConfig } from './backends/gpujs/provider.js';
-export {
-  coupledSecondMomentFromFull,
-  stateToJSON,
-  stateFromJSON,
-  STATE_FORMAT,
-  STATE_VERSION,
-} from './state.js';
-export type { OptimizerState, ParamState } from './state.js';
-export type * from './types.js';
+export type { GpuJsBackend } from './backends/gpujs/backend.js';

@@ -10,22 +10,7 @@ registerBackend(nativeProvider);
 registerBackend(gpujsNodeProvider);
 registerBackend(cudaProvider);
 
-export { coupledAdamStep, adamStep, DEFAULTS } from './steps.js';
-export { CoupledAdam } from './optimizer.js';
-export type { ParamSpec, ParamGroup, CoupledAdamConfig, Group, OptimizerStepResult } from './optimizer.js';
-export { backends } from './backends/registry.js';
+export * from './api.js';
 export { nativeThreads } from './backends/native.js';
-export { coupledAdamStepAsync, adamStepAsync } from './backends/gpujs/async.js';
 export { configureGpuJs } from './backends/gpujs/node.js';
-export type { GpuJsConfig } from './backends/gpujs/provider.js';
-export type { GpuJsMode } from './backends/gpujs/backend.js';
 export { CudaArray, cudaSynchronize } from './backends/cuda.js';
-export {
-  coupledSecondMomentFromFull,
-  stateToJSON,
-  stateFromJSON,
-  STATE_FORMAT,
-  STATE_VERSION,
-} from './state.js';
-export type { OptimizerState, ParamState } from './state.js';
-export type * from './types.js';

@@ -114,13 +114,10 @@ extern "C" ca_status ca_coupled_step_cpu(float* param, const float* grad, float*
                                          float* expAvgSq, int64_t rows, int64_t cols,
                                          int vocabAxis, const ca_hyper* hyper,
                                          int checkFinite) {
-  if (!param || !grad || !expAvg || !expAvgSq) return ca::invalid("a tensor pointer is NULL");
-  if (rows < 1 || cols < 1) {
-    return ca::invalid("rows and cols must be >= 1, got %lld and %lld", (long long)rows,
-                       (long long)cols);
+  if (ca_status st = ca::check_coupled_shape(param, grad, expAvg, expAvgSq, rows, cols,
+                                             vocabAxis)) {
+    return st;
   }
-  if (rows > INT64_MAX / cols) return ca::invalid("rows * cols overflows 64 bits");
-  if (vocabAxis != 0 && vocabAxis != 1) return ca::invalid("vocab_axis must be 0 or 1");
   if (ca_status st = ca::check_hyper(hyper, true)) return st;
 
   const int64_t n = rows * cols;

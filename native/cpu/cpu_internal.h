@@ -18,6 +18,10 @@ ca_status invalid(const char* fmt, ...);
 // Checks the hyperparameters that every step takes; `coupled` also checks avg_scale.
 ca_status check_hyper(const ca_hyper* hyper, bool coupled);
 
+// Checks a coupled step's pointers, shape and vocabulary axis (CPU and CUDA alike).
+ca_status check_coupled_shape(const void* param, const void* grad, const void* expAvg,
+                              const void* expAvgSq, int64_t rows, int64_t cols, int vocabAxis);
+
 // Threads for `n` elements, at least 256k elements (1 MB a stream) per thread: below that a
 // step takes well under a millisecond on one core, and on a busy machine a fork-join can wait
 // far longer for a descheduled thread (measured: 4096 x 64 took 15 ms on two threads under

@@ -45,6 +45,18 @@ ca_status check_hyper(const ca_hyper* h, bool coupled) {
   return CA_OK;
 }
 
+ca_status check_coupled_shape(const void* param, const void* grad, const void* expAvg,
+                              const void* expAvgSq, int64_t rows, int64_t cols, int vocabAxis) {
+  if (!param || !grad || !expAvg || !expAvgSq) return invalid("a tensor pointer is NULL");
+  if (rows < 1 || cols < 1) {
+    return invalid("rows and cols must be >= 1, got %lld and %lld", (long long)rows,
+                   (long long)cols);
+  }
+  if (rows > INT64_MAX / cols) return invalid("rows * cols overflows 64 bits");
+  if (vocabAxis != 0 && vocabAxis != 1) return invalid("vocab_axis must be 0 or 1");
+  return CA_OK;
+}
+
 int threads_for(int64_t n) {
   const int64_t kMinPerThread = 1 << 18;
   const int most = ca_get_num_threads();

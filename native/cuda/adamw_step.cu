@@ -17,26 +17,7 @@ __global__ void __launch_bounds__(kThreads)
   if (skip && *skip) return;
   const int64_t t = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
   const int64_t stride = (int64_t)gridDim.x * blockDim.x;
-  walk_run(
-      0, n, vectors, t, stride,
-      [&](int64_t k) {
-        float p = param[k], m = expAvg[k], v = expAvgSq[k];
-        ca_adamw_element(&p, &m, &v, Grad<G>::one(grad, k), &s);
-        param[k] = p;
-        expAvg[k] = m;
-        expAvgSq[k] = v;
-      },
-      [&](int64_t k) {
-        float4 p = load4(param, k), m = load4(expAvg, k), v = load4(expAvgSq, k);
-        const float4 g = Grad<G>::four(grad, k);
-        ca_adamw_element(&p.x, &m.x, &v.x, g.x, &s);
-        ca_adamw_element(&p.y, &m.y, &v.y, g.y, &s);
-        ca_adamw_element(&p.z, &m.z, &v.z, g.z, &s);
-        ca_adamw_element(&p.w, &m.w, &v.w, g.w, &s);
-        store4(param, k, p);
-        store4(expAvg, k, m);
-        store4(expAvgSq, k, v);
-      });
+  adamw_run(param, grad, expAvg, expAvgSq, 0, n, vectors, t, stride, s);
 }
 
 template <typename G>

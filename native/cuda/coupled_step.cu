@@ -15,13 +15,10 @@ extern "C" ca_status ca_coupled_step_cuda(float* param, const void* grad, ca_dty
                                           int checkFinite, int* skipped, void* workspace,
                                           size_t workspaceBytes, struct CUstream_st* stream) {
   using namespace ca_cuda;
-  if (!param || !grad || !expAvg || !expAvgSq) return ca::invalid("a tensor pointer is NULL");
-  if (rows < 1 || cols < 1) {
-    return ca::invalid("rows and cols must be >= 1, got %lld and %lld", (long long)rows,
-                       (long long)cols);
+  if (ca_status st = ca::check_coupled_shape(param, grad, expAvg, expAvgSq, rows, cols,
+                                             vocabAxis)) {
+    return st;
   }
-  if (rows > INT64_MAX / cols) return ca::invalid("rows * cols overflows 64 bits");
-  if (vocabAxis != 0 && vocabAxis != 1) return ca::invalid("vocab_axis must be 0 or 1");
   if (gradDtype != CA_FLOAT32 && gradDtype != CA_BFLOAT16) {
     return ca::invalid("grad_dtype must be CA_FLOAT32 or CA_BFLOAT16");
   }

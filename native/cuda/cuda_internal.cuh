@@ -72,6 +72,36 @@ __host__ __device__ __forceinline__ void walk_run(int64_t begin, int64_t len, bo
   for (int64_t k = t; k < tailLen; k += stride) onScalar(tailBegin + k);
 }
 
+// AdamW over the run [begin, begin + len) of one tensor, shared by the single- and the
+// multi-tensor kernel: 16-byte accesses where `vectors`, scalar ones otherwise.
+template <typename G>
+__device__ __forceinline__ void adamw_run(float* __restrict__ param, const G* __restrict__ grad,
+                                          float* __restrict__ expAvg,
+                                          float* __restrict__ expAvgSq, int64_t begin,
+                                          int64_t len, bool vectors, int64_t t, int64_t stride,
+                                          const ca_step_scalars& s) {
+  walk_run(
+      begin, len, vectors, t, stride,
+      [&](int64_t k) {
+        float p = param[k], m = expAvg[k], v = expAvgSq[k];
+        ca_adamw_element(&p, &m, &v, Grad<G>::one(grad, k), &s);
+        param[k] = p;
+        expAvg[k] = m;
+        expAvgSq[k] = v;
+      },
+      [&](int64_t k) {
+        float4 p = load4(param, k), m = load4(expAvg, k), v = load4(expAvgSq, k);
+        const float4 g = Grad<G>::four(grad, k);
+        ca_adamw_element(&p.x, &m.x, &v.x, g.x, &s);
+        ca_adamw_element(&p.y, &m.y, &v.y, g.y, &s);
+        ca_adamw_element(&p.z, &m.z, &v.z, g.z, &s);
+        ca_adamw_element(&p.w, &m.w, &v.w, g.w, &s);
+        store4(param, k, p);
+        store4(expAvg, k, m);
+        store4(expAvgSq, k, v);
+      });
+}
+
 inline bool aligned(const void* p, int bytes) { return ((uintptr_t)p % (uintptr_t)bytes) == 0; }
 
 inline int grid_cap(int64_t blocks, int64_t cap) {
