@@ -4,23 +4,16 @@
 // steps (the coupled mean-norm ratio must end below half of Adam's). Exits non-zero on any
 // case above tolerance, any mode that did not run, or an error.
 import { build } from 'esbuild';
-import { createServer } from 'node:http';
 import { readFile, mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join, extname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+
+import { launchChromium, serve } from './harness.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const out = join(root, 'dist', 'browser-test');
 const TOLERANCE = 1e-5;
 const MODES = (process.env.BROWSER_MODES ?? 'webgl2,webgpu').split(',');
-// the flags verified on this machine (shared/ENVIRONMENT.md)
-const FLAGS = [
-  '--headless=new', '--no-sandbox', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--enable-unsafe-webgpu',
-  '--enable-features=Vulkan',
-];
 
 await mkdir(out, { recursive: true });
 await build({
@@ -36,19 +29,7 @@ await writeFile(join(out, 'golden.html'), page('golden'));
 await writeFile(join(out, 'training.html'),
   await readFile(join(root, 'examples/browser-training/index.html'), 'utf8'));
 
-const types = { '.html': 'text/html', '.js': 'text/javascript', '.map': 'application/json' };
-const server = createServer(async (req, res) => {
-  const path = new URL(req.url, 'http://127.0.0.1').pathname;
-  try {
-    const body = await readFile(join(out, path === '/' ? 'golden.html' : path));
-    res.writeHead(200, { 'content-type': types[extname(path)] ?? 'application/octet-stream' });
-    res.end(body);
-  } catch {
-    res.writeHead(404).end();
-  }
-});
-await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
-const base = `http://127.0.0.1:${server.address().port}`;
+const { server, base } = await serve(out, 'golden.html');
 if (process.argv.includes('--serve')) {
   // npm run example:browser: leave the pages up for a person's browser (Ctrl-C ends it)
   console.log(`training example: ${base}/training.html?mode=webgl2 (or mode=webgpu)`);
@@ -56,7 +37,7 @@ if (process.argv.includes('--serve')) {
   await new Promise(() => {});
 }
 
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: FLAGS });
+const browser = await launchChromium();
 let failures = 0;
 try {
   const tab = await browser.newPage();
