@@ -104,7 +104,7 @@ const CONFIG_KEYS = [
 
 export class CoupledAdam {
   readonly groups: Group[];
-  readonly backend: Backend;
+  private readonly backend: Backend;
   readonly checkFinite: boolean;
   private hyper: Omit<Hyper, 'lr' | 'weightDecay' | 'step'>;
   private entries: Entry[] = [];
@@ -203,6 +203,11 @@ export class CoupledAdam {
     });
   }
 
+  /** The backend every step of this optimizer runs on. */
+  get backendName(): BackendName {
+    return this.backend.name;
+  }
+
   /** Steps applied so far. */
   get stepCount(): number {
     return this.applied;
@@ -245,22 +250,33 @@ export class CoupledAdam {
     });
     const host = this.entries.filter(onHost);
     const device = this.entries.filter((e): e is DeviceEntry => !onHost(e));
-    // Device grads are scanned together: one wait for the verdict, whatever their number.
-    const finite = !this.checkFinite || (host.every((e) => this.backend.allFinite(e.grad)) &&
-      (device.length === 0 || this.backend.device!.allFinite(device.map((e) => e.grad))));
-    if (!finite) {
-      this.skipped++;
-      return { applied: false, step: this.applied, backend: this.backend.name };
-    }
-
     const step = this.applied + 1;
     const hyperOf = (g: Group): Hyper =>
       ({ ...this.hyper, lr: g.lr, weightDecay: g.weightDecay, step });
-    for (const e of host) {
-      const t = { param: e.param, grad: e.grad, expAvg: e.expAvg, expAvgSq: e.expAvgSq };
+    const skip = () => {
+      this.skipped++;
+      return { applied: false, step: this.applied, backend: this.backend.name };
+    };
+    // The coupled step's reduction reads every gradient anyway and checks them for free, before
+    // it writes anything: the first coupled host parameter runs first, with that check, and is
+    // left out of the scan of all the others.
+    const lead = this.checkFinite ? host.find((e) => e.shape) : undefined;
+    const scanned = host.filter((e) => e !== lead);
+    // Device grads are scanned together: one wait for the verdict, whatever their number.
+    const finite = !this.checkFinite || (scanned.every((e) => this.backend.allFinite(e.grad)) &&
+      (device.length === 0 || this.backend.device!.allFinite(device.map((e) => e.grad))));
+    if (!finite) return skip();
+
+    const tensors = (e: HostEntry) =>
+      ({ param: e.param, grad: e.grad, expAvg: e.expAvg, expAvgSq: e.expAvgSq });
+    if (lead && !this.backend.coupledStep(tensors(lead), lead.shape!, hyperOf(lead.group), true,
+      true)) {
+      return skip();
+    }
+    for (const e of scanned) {
       // resident: only the optimizer lets a device backend (gpujs) keep the moments there
-      if (e.shape) this.backend.coupledStep(t, e.shape, hyperOf(e.group), false, true);
-      else this.backend.adamStep(t, hyperOf(e.group), false, true);
+      if (e.shape) this.backend.coupledStep(tensors(e), e.shape, hyperOf(e.group), false, true);
+      else this.backend.adamStep(tensors(e), hyperOf(e.group), false, true);
     }
     // On the device: the coupled matrices one by one, every group's AdamW tensors together.
     for (const g of this.groups) {

@@ -16,17 +16,28 @@ import type {
 } from './types.js';
 import { Checker } from './validate.js';
 
-export const DEFAULTS = {
+/** The option defaults, frozen: a default changed at run time would change every later call. */
+export const DEFAULTS: Readonly<{
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  avgScale: number;
+  backend: BackendChoice;
+  checkFinite: boolean;
+  vocabAxis: 0 | 1;
+}> = Object.freeze({
   lr: 1e-3,
   beta1: 0.9,
   beta2: 0.999,
   eps: 1e-8,
   weightDecay: 0,
   avgScale: 1,
-  backend: 'auto' as BackendChoice,
+  backend: 'auto',
   checkFinite: true,
-  vocabAxis: 0 as 0 | 1,
-};
+  vocabAxis: 0,
+});
 
 const ADAM_KEYS = ['step', 'lr', 'beta1', 'beta2', 'eps', 'weightDecay', 'backend', 'checkFinite'];
 const COUPLED_KEYS = [...ADAM_KEYS, 'rows', 'cols', 'avgScale', 'vocabAxis'];

@@ -285,7 +285,7 @@ describe.runIf(info.available)('cuda: on the device', () => {
     const onDevice = new CoupledAdam(specs.map((s, k) => ({
       name: s.name, param: devParams[k], grad: devGrads[k],
       ...(k === 0 ? { embedding } : {}) })), config);
-    expect(onDevice.backend.name).toBe('cuda');
+    expect(onDevice.backendName).toBe('cuda');
     for (let step = 1; step <= 3; step++) {
       gradsAt(step).forEach((g, k) => {
         hostGrads[k].set(g);

@@ -80,6 +80,21 @@ describe('CoupledAdam', () => {
     expect(after.slice(0, 3)).toEqual(before.slice(0, 3));
   });
 
+  it('skips the whole step when the embedding gradient, checked by its own step, is non-finite', () => {
+    // The embedding runs first and checks itself in its reduction; the others must stay as they are.
+    const m = model(7);
+    const opt = new CoupledAdam([m.w, m.b, m.wte]);
+    fillGrads(m);
+    opt.step();
+    const before = structuredClone([m.wte.param, m.w.param, m.b.param, opt.stateDict()]);
+    fillGrads(m);
+    m.wte.grad[V * H - 1] = NaN;
+    expect(opt.step()).toEqual({ applied: false, step: 1, backend: opt.backendName });
+    const after = [m.wte.param, m.w.param, m.b.param, opt.stateDict()];
+    expect({ ...after[3], skippedSteps: 0 }).toEqual({ ...before[3], skippedSteps: 0 });
+    expect(after.slice(0, 3)).toEqual(before.slice(0, 3));
+  });
+
   it('round-trips its state exactly, through JSON too, and continues identically', () => {
     const a = model(4);
     const b = model(4);

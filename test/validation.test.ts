@@ -1,7 +1,9 @@
 // Bad input: the exact message for each kind of mistake, and nothing modified by a failed call.
 import { describe, expect, it } from 'vitest';
 
-import { adamStep, CoupledAdam, coupledAdamStep, coupledSecondMomentFromFull } from '../src/index.js';
+import {
+  adamStep, CoupledAdam, coupledAdamStep, coupledSecondMomentFromFull, DEFAULTS,
+} from '../src/index.js';
 
 function tensors(rows = 3, cols = 4) {
   const n = rows * cols;
@@ -138,6 +140,13 @@ describe('CoupledAdam rejects', () => {
     expect(s.param.every((x) => x === 0)).toBe(true);
     expect(opt.stepCount).toBe(0);
   });
+});
+
+it('keeps DEFAULTS frozen, so no call can change the next one', () => {
+  expect(Object.isFrozen(DEFAULTS)).toBe(true);
+  expect(() => {
+    (DEFAULTS as { lr: number }).lr = 5;
+  }).toThrow(TypeError);
 });
 
 describe('coupledSecondMomentFromFull rejects', () => {

@@ -106,7 +106,7 @@ export class Run {
     return {
       optimizerStepMs: this.steps ? this.optimizerMs / this.steps : NaN,
       trainStepMs: this.steps ? this.stepMs / this.steps : NaN,
-      backend: this.optimizer.backend.name,
+      backend: this.optimizer.backendName,
     };
   }
 }
