@@ -3,9 +3,10 @@
 // in the same run: a native streaming triad (native/bench/triad.cc) and a single-threaded JS
 // copy of the same bytes. Runs the compiled package (dist/), as users get it.
 //
-//   npm run bench                 full: 4096x64, 50304x768, 32000x4096; updates README.md
+//   npm run bench                 full: 4096x64, 50304x768, 32000x4096
 //   npm run bench -- --quick      4096x64 and 50304x768, fewer repetitions (under a minute)
-//   options: --shapes 64x32,130x33  --out DIR  --threads N  --no-readme
+//   options: --shapes 64x32,130x33  --out DIR  --threads N
+//            --readme (a full run rewrites the table in README.md)
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
@@ -55,7 +56,7 @@ const { values: opts } = parseArgs({
     shapes: { type: 'string' },
     out: { type: 'string' },
     threads: { type: 'string' },
-    'no-readme': { type: 'boolean', default: false },
+    readme: { type: 'boolean', default: false },
   },
 });
 const mode = opts.quick ? 'quick' : 'full';
@@ -63,7 +64,7 @@ const defaultShapes = mode === 'quick' ? SHAPES_QUICK : SHAPES_FULL;
 const shapes = opts.shapes ? parseShapes(opts.shapes) : defaultShapes;
 const custom = opts.shapes !== undefined;
 const outDir = opts.out ?? join(root, 'bench', 'results');
-const writeReadme = mode === 'full' && !custom && opts.out === undefined && !opts['no-readme'];
+const writeReadme = mode === 'full' && !custom && opts.out === undefined && opts.readme;
 
 function parseShapes(text) {
   return text.split(',').map((s) => {

@@ -22,8 +22,11 @@ function run(label, bin, args) {
   return result.status === 0 ? null : `${label} exited with status ${result.status}`;
 }
 
+// CI builds our sources with warnings as errors; installs elsewhere do not (CMakeLists.txt).
+const werror = process.env.CI ? ['--CDCOUPLED_ADAM_WERROR=ON'] : [];
+
 const attempts = [
-  ['cmake-js', resolveBin('cmake-js/bin/cmake-js'), ['compile', '--log-level', 'warn']],
+  ['cmake-js', resolveBin('cmake-js/bin/cmake-js'), ['compile', '--log-level', 'warn', ...werror]],
   ['node-gyp', nodeGypBin(), ['rebuild', ...nodedirArgs()]],
 ];
 const failures = [];
