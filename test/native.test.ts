@@ -29,6 +29,33 @@ describe.skipIf(!native.available)(`native addon${native.available ? '' : ` (ski
       .toThrow(new TypeError('Expected an object for hyper'));
   });
 
+  it('passes on an exception thrown by a getter or Proxy trap instead of crashing', () => {
+    // A second throw over the pending one used to be a fatal error in N-API (the process died).
+    const f = new Float32Array(6);
+    const throwing = Object.defineProperty({ ...hyper }, 'lr', {
+      get() { throw new Error('from a getter'); },
+    });
+    expect(() => addon.coupledStep(f, f, f, new Float32Array(3), 2, 3, 0, throwing, true))
+      .toThrow(new Error('from a getter'));
+    const trap = new Proxy(hyper, { get() { throw new Error('from a trap'); } });
+    expect(() => addon.adamStep(f, f, f, f, trap, true)).toThrow(new Error('from a trap'));
+    const cuda = (addon as unknown as { cuda?: Record<string, (...a: unknown[]) => unknown> }).cuda;
+    if (cuda) {
+      const evil = new Proxy({}, { getPrototypeOf() { throw new Error('from a trap'); } });
+      expect(() => cuda.fill0(evil)).toThrow(new TypeError('Expected a live DeviceBuffer'));
+      expect(() => cuda.adamMultiStep([[evil, evil, evil, evil, 6]], hyper, 0))
+        .toThrow(new TypeError('Expected live DeviceBuffers of n elements for tensor 0'));
+    }
+  });
+
+  it('rejects a step that is not an integer when called directly', () => {
+    const f = new Float32Array(6);
+    for (const step of [1.5, NaN, Infinity, 1e300]) {
+      expect(() => addon.adamStep(f, f, f, f, { ...hyper, step }, true))
+        .toThrow(new RangeError('Expected an integer >= 1 for hyper.step'));
+    }
+  });
+
   it('gives bitwise the same step on one thread as on two', () => {
     const threads = nativeThreads();
     const random = rng(3);

@@ -16,12 +16,16 @@ struct Reader {
   const Napi::CallbackInfo& info;
   bool ok = true;
 
+  // A getter or Proxy trap that threw has left its exception pending: throwing a second one
+  // would be a fatal error in N-API, so the pending one is what the caller sees.
+  bool pending() { return info.Env().IsExceptionPending(); }
+
   void fail_type(const std::string& message) {
-    if (ok) Napi::TypeError::New(info.Env(), message).ThrowAsJavaScriptException();
+    if (ok && !pending()) Napi::TypeError::New(info.Env(), message).ThrowAsJavaScriptException();
     ok = false;
   }
   void fail_range(const std::string& message) {
-    if (ok) Napi::RangeError::New(info.Env(), message).ThrowAsJavaScriptException();
+    if (ok && !pending()) Napi::RangeError::New(info.Env(), message).ThrowAsJavaScriptException();
     ok = false;
   }
 
@@ -59,6 +63,10 @@ struct Reader {
   double number_field(const Napi::Object& object, const char* name) {
     if (!ok) return 0;
     Napi::Value value = object.Get(name);
+    if (pending()) {
+      ok = false;
+      return 0;
+    }
     if (!value.IsNumber()) {
       fail_type(std::string("Expected a number for hyper.") + name);
       return 0;
@@ -81,7 +89,14 @@ struct Reader {
     h.eps = number_field(o, "eps");
     h.weight_decay = number_field(o, "weightDecay");
     h.avg_scale = coupled ? number_field(o, "avgScale") : 1.0;
-    h.step = (int64_t)number_field(o, "step");
+    const double step = number_field(o, "step");
+    // Casting a NaN, fractional or out-of-range double to int64 is undefined, so those are
+    // caught here; a whole step below 1 is left to the kernels' own check and message.
+    const double most = 9007199254740991.0;
+    if (ok && !(step >= -most && step <= most && step == (double)(int64_t)step)) {
+      fail_range("Expected an integer >= 1 for hyper.step");
+    }
+    h.step = ok ? (int64_t)step : 0;
     return h;
   }
 
