@@ -244,6 +244,7 @@ export class CoupledAdam {
       c.number(`groups[${gi}].weightDecay`, g.weightDecay, 0);
     });
     const host = this.entries.filter(onHost);
+    this.checkHostLengths(c, host);
     const device = this.entries.filter((e): e is DeviceEntry => !onHost(e));
     // Device grads are scanned together: one wait for the verdict, whatever their number.
     const finite = !this.checkFinite || (host.every((e) => this.backend.allFinite(e.grad)) &&
@@ -290,6 +291,7 @@ export class CoupledAdam {
       c.number(`groups[${gi}].weightDecay`, g.weightDecay, 0);
     });
     const host = this.entries.filter(onHost); // async backends have no device arrays
+    this.checkHostLengths(c, host);
     if (this.checkFinite && !host.every((e) => b.allFinite(e.grad))) {
       this.skipped++;
       return { applied: false, step: this.applied, backend: b.name };
@@ -303,6 +305,18 @@ export class CoupledAdam {
     }
     this.applied = step;
     return { applied: true, step, backend: b.name };
+  }
+
+  /**
+   * The caller's buffers can change length after construction (an ArrayBuffer transferred or
+   * detached, a resizable one resized): checked before any parameter is touched, since a
+   * backend would otherwise fail half way through the step, or the js one read past the end.
+   */
+  private checkHostLengths(c: Checker, host: HostEntry[]): void {
+    for (const e of host) {
+      c.float32(`${e.name}.param`, e.param, e.expAvg.length, 'its length at construction');
+      c.float32(`${e.name}.grad`, e.grad, e.expAvg.length, 'its length at construction');
+    }
   }
 
   /** Host moments that a device backend (gpujs) may hold newer copies of. */

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 import {
   adamStep,
+  backends,
   CoupledAdam,
   coupledAdamStep,
   coupledSecondMomentFromFull,
@@ -123,6 +124,25 @@ describe('CoupledAdam', () => {
       'CoupledAdam.loadStateDict: expected 1 for state.version but received 2');
     expect(opt.stateDict()).toEqual(before);
   });
+
+  const here = backends().filter((b) => b.available && (b.name === 'js' || b.name === 'native'));
+  for (const { name: backend } of here) {
+    it(`rejects a buffer detached after construction and changes nothing (${backend})`, () => {
+      const m = model(6);
+      const opt = new CoupledAdam([m.wte, m.w], { backend });
+      fillGrads(m);
+      opt.step();
+      const state = opt.stateDict();
+      const wte = m.wte.param.slice();
+      // the last parameter's grad: a backend used to update wte first, then fail (or, js, go on)
+      structuredClone(m.w.grad.buffer, { transfer: [m.w.grad.buffer] });
+      expect(() => opt.step()).toThrow(new RangeError('CoupledAdam.step: expected a ' +
+        'Float32Array of 64 elements (its length at construction) for w.grad but received ' +
+        'Float32Array(0)'));
+      expect(m.wte.param).toEqual(wte);
+      expect(opt.stateDict()).toEqual(state);
+    });
+  }
 
   it("imports the paper's full per-element second moment as its vocabulary mean", () => {
     // The reference code keeps v[rows, cols]; after 30 steps, continue from its state with ours.
