@@ -378,6 +378,7 @@ export class CoupledAdam {
     const applied = c.number('state.step', s.step, 0);
     const skipped = c.number('state.skippedSteps', s.skippedSteps ?? 0, 0);
     if (!Number.isSafeInteger(applied)) c.range('state.step', 'an integer >= 0', applied);
+    if (!Number.isSafeInteger(skipped)) c.range('state.skippedSteps', 'an integer >= 0', skipped);
     const h = c.object('state.hyper', s.hyper);
     const hyper = checkHyper(c, h, 'state.hyper.', false);
     const groups = s.groups as OptimizerState['groups'];
@@ -422,6 +423,7 @@ export class CoupledAdam {
     const expAvg = c.float32(`${at}.expAvg`, p.expAvg, e.param.length, "param's length");
     if (!e.shape) {
       const expAvgSq = c.float32(`${at}.expAvgSq`, p.expAvgSq, e.param.length, "param's length");
+      nonNegative(c, `${at}.expAvgSq`, expAvgSq);
       return { expAvg, expAvgSq };
     }
     const { rows, cols } = e.shape;
@@ -431,10 +433,24 @@ export class CoupledAdam {
     }
     const sq = p.expAvgSq;
     if (sq instanceof Float32Array && sq.length === rows * cols && rows > 1) {
-      return { expAvg, expAvgSq: meanOverVocabulary(sq, e.shape) };
+      const full = c.float32(`${at}.expAvgSq`, sq, rows * cols);
+      nonNegative(c, `${at}.expAvgSq`, full);
+      return { expAvg, expAvgSq: meanOverVocabulary(full, e.shape) };
     }
     const expAvgSq = c.float32(`${at}.expAvgSq`, sq, cols,
       `cols, or rows * cols for a full second moment`);
+    nonNegative(c, `${at}.expAvgSq`, expAvgSq);
     return { expAvg, expAvgSq };
+  }
+}
+
+/**
+ * A second moment is a moving average of squares: a negative one (a tampered or foreign
+ * state) would load, and the next step would take its square root and write NaN parameters.
+ */
+function nonNegative(c: Checker, argument: string, x: Float32Array): void {
+  const k = x.findIndex((v) => v < 0);
+  if (k >= 0) {
+    throw new RangeError(c.message(argument, 'second moments >= 0', `${x[k]} at index ${k}`));
   }
 }

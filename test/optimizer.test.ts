@@ -122,6 +122,17 @@ describe('CoupledAdam', () => {
       'CoupledAdam.loadStateDict: expected a Float32Array of 64 elements (param\'s length) for state.params["w"].expAvg but received Float32Array(3)');
     expect(() => opt.loadStateDict({ ...good, version: 2 as never })).toThrow(
       'CoupledAdam.loadStateDict: expected 1 for state.version but received 2');
+    // tampered values: each used to load, the negative moments to give NaN parameters next step
+    const negative = structuredClone(good);
+    negative.params.w.expAvgSq[5] = -1;
+    expect(() => opt.loadStateDict(negative)).toThrow(new RangeError('CoupledAdam.loadStateDict: ' +
+      'expected second moments >= 0 for state.params["w"].expAvgSq but received -1 at index 5'));
+    const full = structuredClone(good);
+    full.params.wte.expAvgSq = new Float32Array(V * H).fill(-2);
+    expect(() => opt.loadStateDict(full)).toThrow(new RangeError('CoupledAdam.loadStateDict: ' +
+      'expected second moments >= 0 for state.params["wte"].expAvgSq but received -2 at index 0'));
+    expect(() => opt.loadStateDict({ ...good, skippedSteps: 1.5 })).toThrow(new RangeError(
+      'CoupledAdam.loadStateDict: expected an integer >= 0 for state.skippedSteps but received 1.5'));
     expect(opt.stateDict()).toEqual(before);
   });
 
