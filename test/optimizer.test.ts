@@ -109,6 +109,22 @@ describe('CoupledAdam', () => {
     expect(b.w.param).toEqual(a.w.param);
   });
 
+  it('stateFromJSON rejects corrupted base64 and text that is not a string', () => {
+    const m = model(7);
+    const opt = new CoupledAdam([m.w]);
+    const json = stateToJSON(opt.stateDict());
+    const tensor = /"expAvg":\{"float32":"([^"]*)"/.exec(json)![1];
+    // one character replaced: Node's decoder used to skip it and decode three bytes fewer
+    const corrupt = json.replace(tensor, `@${tensor.slice(1)}`);
+    expect(() => stateFromJSON(corrupt)).toThrow(new RangeError('stateFromJSON: expected base64 ' +
+      `text for the tensor at "expAvg" but received "@${tensor.slice(1, 40)}..."`));
+    const short = json.replace(tensor, tensor.slice(0, -8) + 'AAA=');
+    expect(() => stateFromJSON(short)).toThrow(new RangeError('stateFromJSON: expected a multiple ' +
+      'of 4 bytes (whole float32 values) for the tensor at "expAvg" but received 254 bytes'));
+    expect(() => stateFromJSON(undefined as never)).toThrow(new TypeError(
+      'stateFromJSON: expected a string (from stateToJSON) for text but received undefined'));
+  });
+
   it('rejects a state that does not fit and changes nothing', () => {
     const m = model(5);
     const opt = new CoupledAdam([m.wte, m.w]);
