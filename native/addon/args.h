@@ -6,6 +6,7 @@
 #include <napi.h>
 #include <stdint.h>
 
+#include <initializer_list>
 #include <string>
 
 #include "../../include/coupled_adam.h"
@@ -98,6 +99,28 @@ struct Reader {
     }
     h.step = ok ? (int64_t)step : 0;
     return h;
+  }
+
+  // Rejects two tensors whose bytes overlap: the kernels take them __restrict. TypeScript
+  // compares views of one ArrayBuffer; only here are two SharedArrayBuffer objects over the
+  // same memory (a structuredClone of one, or one posted back from a worker) seen as one.
+  struct Span {
+    const char* name;
+    const float* data;
+    int64_t length;
+  };
+  void disjoint(std::initializer_list<Span> spans) {
+    if (!ok) return;
+    for (const Span* a = spans.begin(); a != spans.end(); ++a) {
+      for (const Span* b = a + 1; b != spans.end(); ++b) {
+        const uintptr_t a0 = (uintptr_t)a->data, a1 = a0 + (uintptr_t)a->length * 4;
+        const uintptr_t b0 = (uintptr_t)b->data, b1 = b0 + (uintptr_t)b->length * 4;
+        if (a0 < b1 && b0 < a1) {
+          fail_range(std::string("Expected memory separate from ") + a->name + " for " + b->name);
+          return;
+        }
+      }
+    }
   }
 
   bool flag(size_t index) { return ok && info[index].ToBoolean().Value(); }
