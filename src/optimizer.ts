@@ -156,33 +156,36 @@ export class CoupledAdam {
   private addGroup(c: Checker, g: ParamGroup, gi: number, base: Hyper): Group {
     const at = `params[${gi}]`;
     c.object(at, g);
-    if (!Array.isArray(g.params)) c.type(`${at}.params`, 'an array of parameters', g.params);
+    const specs = g.params; // each property read once: a getter cannot change it after its check
+    if (!Array.isArray(specs)) c.type(`${at}.params`, 'an array of parameters', specs);
+    const names: string[] = [];
     const group: Group = {
       lr: c.number(`${at}.lr`, g.lr ?? base.lr, 0),
       weightDecay: c.number(`${at}.weightDecay`, g.weightDecay ?? base.weightDecay, 0),
-      params: g.params.map((p) => p?.name),
+      params: names,
     };
-    g.params.forEach((p, pi) => this.addParam(c, p, `${at}.params[${pi}]`, group));
+    specs.forEach((p, pi) => names.push(this.addParam(c, p, `${at}.params[${pi}]`, group)));
     return group;
   }
 
-  private addParam(c: Checker, p: ParamSpec, at: string, group: Group): void {
+  private addParam(c: Checker, p: ParamSpec, at: string, group: Group): string {
     const spec = c.object(at, p);
     c.knownKeys(at, spec, ['name', 'param', 'grad', 'embedding']);
-    if (typeof p.name !== 'string' || p.name === '') c.type(`${at}.name`, 'a non-empty string', p.name);
-    if (this.entries.some((e) => e.name === p.name)) {
-      c.range(`${at}.name`, 'a name not used by another parameter', p.name);
+    const { name, param: paramIn, grad: gradIn, embedding } = spec;
+    if (typeof name !== 'string' || name === '') c.type(`${at}.name`, 'a non-empty string', name);
+    if (this.entries.some((e) => e.name === name)) {
+      c.range(`${at}.name`, 'a name not used by another parameter', name);
     }
-    const device = isDeviceArray(p.param);
-    const param = device ? checkDeviceArray(c, `${at}.param`, p.param)
-      : c.float32(`${at}.param`, p.param);
+    const device = isDeviceArray(paramIn);
+    const param = device ? checkDeviceArray(c, `${at}.param`, paramIn)
+      : c.float32(`${at}.param`, paramIn);
     const grad = device
-      ? checkDeviceArray(c, `${at}.grad`, p.grad, param.length, "param's length", true)
-      : c.float32(`${at}.grad`, p.grad, param.length, "param's length");
+      ? checkDeviceArray(c, `${at}.grad`, gradIn, param.length, "param's length", true)
+      : c.float32(`${at}.grad`, gradIn, param.length, "param's length");
     if (param.length === 0) c.range(`${at}.param`, 'a non-empty Float32Array', param);
     let shape: CoupledShape | undefined;
-    if (p.embedding !== undefined) {
-      const e = c.object(`${at}.embedding`, p.embedding);
+    if (embedding !== undefined) {
+      const e = c.object(`${at}.embedding`, embedding);
       c.knownKeys(`${at}.embedding`, e, ['rows', 'cols', 'vocabAxis']);
       shape = {
         rows: c.positiveInteger(`${at}.embedding.rows`, e.rows),
@@ -197,10 +200,11 @@ export class CoupledAdam {
     // Device state is allocated once the backend is known (in the constructor).
     const stateOnHost = !device;
     this.entries.push({
-      name: p.name, group, param, grad, shape,
+      name, group, param, grad, shape,
       expAvg: new Float32Array(stateOnHost ? param.length : 0),
       expAvgSq: new Float32Array(stateOnHost ? (shape ? shape.cols : param.length) : 0),
     });
+    return name;
   }
 
   /** Steps applied so far. */

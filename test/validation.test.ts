@@ -155,6 +155,17 @@ describe('CoupledAdam rejects', () => {
     expect(make).toThrow(message);
   });
 
+  it('nothing a getter returns after its check: each property of a parameter is read once', () => {
+    let reads = 0;
+    const s = { get name() { return reads++ === 0 ? 'wte' : 7; }, param: new Float32Array(4), grad: new Float32Array(4) };
+    // the group's names and the state's keys used to come from different reads
+    const opt = new CoupledAdam([s as never]);
+    expect(reads).toBe(1);
+    expect(opt.groups[0].params).toEqual(['wte']);
+    expect(Object.keys(opt.stateDict().params)).toEqual(['wte']);
+    expect(() => opt.loadStateDict(opt.stateDict())).not.toThrow();
+  });
+
   it('an lr set to NaN between steps, before touching anything', () => {
     const s = spec();
     s.grad.fill(1);
