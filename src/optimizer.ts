@@ -381,7 +381,10 @@ export class CoupledAdam {
     if (s.version !== STATE_VERSION) c.range('state.version', String(STATE_VERSION), s.version);
     const applied = c.number('state.step', s.step, 0);
     const skipped = c.number('state.skippedSteps', s.skippedSteps ?? 0, 0);
-    if (!Number.isSafeInteger(applied)) c.range('state.step', 'an integer >= 0', applied);
+    // the next step must be a safe integer too: the backends' checks would refuse it mid-step
+    if (!Number.isSafeInteger(applied + 1)) {
+      c.range('state.step', `an integer in [0, ${Number.MAX_SAFE_INTEGER - 1}]`, applied);
+    }
     if (!Number.isSafeInteger(skipped)) c.range('state.skippedSteps', 'an integer >= 0', skipped);
     const h = c.object('state.hyper', s.hyper);
     const hyper = checkHyper(c, h, 'state.hyper.', false);

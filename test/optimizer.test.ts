@@ -147,6 +147,9 @@ describe('CoupledAdam', () => {
     full.params.wte.expAvgSq = new Float32Array(V * H).fill(-2);
     expect(() => opt.loadStateDict(full)).toThrow(new RangeError('CoupledAdam.loadStateDict: ' +
       'expected second moments >= 0 for state.params["wte"].expAvgSq but received -2 at index 0'));
+    expect(() => opt.loadStateDict({ ...good, step: Number.MAX_SAFE_INTEGER })).toThrow(new RangeError(
+      'CoupledAdam.loadStateDict: expected an integer in [0, 9007199254740990] for state.step ' +
+      'but received 9007199254740991'));
     expect(() => opt.loadStateDict({ ...good, skippedSteps: 1.5 })).toThrow(new RangeError(
       'CoupledAdam.loadStateDict: expected an integer >= 0 for state.skippedSteps but received 1.5'));
     expect(opt.stateDict()).toEqual(before);
