@@ -156,33 +156,36 @@ export class CoupledAdam {
   private addGroup(c: Checker, g: ParamGroup, gi: number, base: Hyper): Group {
     const at = `params[${gi}]`;
     c.object(at, g);
-    if (!Array.isArray(g.params)) c.type(`${at}.params`, 'an array of parameters', g.params);
+    const specs = g.params; // each property read once: a getter cannot change it after its check
+    if (!Array.isArray(specs)) c.type(`${at}.params`, 'an array of parameters', specs);
+    const names: string[] = [];
     const group: Group = {
       lr: c.number(`${at}.lr`, g.lr ?? base.lr, 0),
       weightDecay: c.number(`${at}.weightDecay`, g.weightDecay ?? base.weightDecay, 0),
-      params: g.params.map((p) => p?.name),
+      params: names,
     };
-    g.params.forEach((p, pi) => this.addParam(c, p, `${at}.params[${pi}]`, group));
+    specs.forEach((p, pi) => names.push(this.addParam(c, p, `${at}.params[${pi}]`, group)));
     return group;
   }
 
-  private addParam(c: Checker, p: ParamSpec, at: string, group: Group): void {
+  private addParam(c: Checker, p: ParamSpec, at: string, group: Group): string {
     const spec = c.object(at, p);
     c.knownKeys(at, spec, ['name', 'param', 'grad', 'embedding']);
-    if (typeof p.name !== 'string' || p.name === '') c.type(`${at}.name`, 'a non-empty string', p.name);
-    if (this.entries.some((e) => e.name === p.name)) {
-      c.range(`${at}.name`, 'a name not used by another parameter', p.name);
+    const { name, param: paramIn, grad: gradIn, embedding } = spec;
+    if (typeof name !== 'string' || name === '') c.type(`${at}.name`, 'a non-empty string', name);
+    if (this.entries.some((e) => e.name === name)) {
+      c.range(`${at}.name`, 'a name not used by another parameter', name);
     }
-    const device = isDeviceArray(p.param);
-    const param = device ? checkDeviceArray(c, `${at}.param`, p.param)
-      : c.float32(`${at}.param`, p.param);
+    const device = isDeviceArray(paramIn);
+    const param = device ? checkDeviceArray(c, `${at}.param`, paramIn)
+      : c.float32(`${at}.param`, paramIn);
     const grad = device
-      ? checkDeviceArray(c, `${at}.grad`, p.grad, param.length, "param's length", true)
-      : c.float32(`${at}.grad`, p.grad, param.length, "param's length");
+      ? checkDeviceArray(c, `${at}.grad`, gradIn, param.length, "param's length", true)
+      : c.float32(`${at}.grad`, gradIn, param.length, "param's length");
     if (param.length === 0) c.range(`${at}.param`, 'a non-empty Float32Array', param);
     let shape: CoupledShape | undefined;
-    if (p.embedding !== undefined) {
-      const e = c.object(`${at}.embedding`, p.embedding);
+    if (embedding !== undefined) {
+      const e = c.object(`${at}.embedding`, embedding);
       c.knownKeys(`${at}.embedding`, e, ['rows', 'cols', 'vocabAxis']);
       shape = {
         rows: c.positiveInteger(`${at}.embedding.rows`, e.rows),
@@ -197,10 +200,11 @@ export class CoupledAdam {
     // Device state is allocated once the backend is known (in the constructor).
     const stateOnHost = !device;
     this.entries.push({
-      name: p.name, group, param, grad, shape,
+      name, group, param, grad, shape,
       expAvg: new Float32Array(stateOnHost ? param.length : 0),
       expAvgSq: new Float32Array(stateOnHost ? (shape ? shape.cols : param.length) : 0),
     });
+    return name;
   }
 
   /** The backend every step of this optimizer runs on. */
@@ -249,6 +253,7 @@ export class CoupledAdam {
       c.number(`groups[${gi}].weightDecay`, g.weightDecay, 0);
     });
     const host = this.entries.filter(onHost);
+    this.checkHostLengths(c, host);
     const device = this.entries.filter((e): e is DeviceEntry => !onHost(e));
     const step = this.applied + 1;
     const hyperOf = (g: Group): Hyper =>
@@ -306,6 +311,7 @@ export class CoupledAdam {
       c.number(`groups[${gi}].weightDecay`, g.weightDecay, 0);
     });
     const host = this.entries.filter(onHost); // async backends have no device arrays
+    this.checkHostLengths(c, host);
     if (this.checkFinite && !host.every((e) => b.allFinite(e.grad))) {
       this.skipped++;
       return { applied: false, step: this.applied, backend: b.name };
@@ -319,6 +325,18 @@ export class CoupledAdam {
     }
     this.applied = step;
     return { applied: true, step, backend: b.name };
+  }
+
+  /**
+   * The caller's buffers can change length after construction (an ArrayBuffer transferred or
+   * detached, a resizable one resized): checked before any parameter is touched, since a
+   * backend would otherwise fail half way through the step, or the js one read past the end.
+   */
+  private checkHostLengths(c: Checker, host: HostEntry[]): void {
+    for (const e of host) {
+      c.float32(`${e.name}.param`, e.param, e.expAvg.length, 'its length at construction');
+      c.float32(`${e.name}.grad`, e.grad, e.expAvg.length, 'its length at construction');
+    }
   }
 
   /** Host moments that a device backend (gpujs) may hold newer copies of. */
@@ -379,7 +397,11 @@ export class CoupledAdam {
     if (s.version !== STATE_VERSION) c.range('state.version', String(STATE_VERSION), s.version);
     const applied = c.number('state.step', s.step, 0);
     const skipped = c.number('state.skippedSteps', s.skippedSteps ?? 0, 0);
-    if (!Number.isSafeInteger(applied)) c.range('state.step', 'an integer >= 0', applied);
+    // the next step must be a safe integer too: the backends' checks would refuse it mid-step
+    if (!Number.isSafeInteger(applied + 1)) {
+      c.range('state.step', `an integer in [0, ${Number.MAX_SAFE_INTEGER - 1}]`, applied);
+    }
+    if (!Number.isSafeInteger(skipped)) c.range('state.skippedSteps', 'an integer >= 0', skipped);
     const h = c.object('state.hyper', s.hyper);
     const hyper = checkHyper(c, h, 'state.hyper.', false);
     const groups = s.groups as OptimizerState['groups'];
@@ -424,6 +446,7 @@ export class CoupledAdam {
     const expAvg = c.float32(`${at}.expAvg`, p.expAvg, e.param.length, "param's length");
     if (!e.shape) {
       const expAvgSq = c.float32(`${at}.expAvgSq`, p.expAvgSq, e.param.length, "param's length");
+      nonNegative(c, `${at}.expAvgSq`, expAvgSq);
       return { expAvg, expAvgSq };
     }
     const { rows, cols } = e.shape;
@@ -433,10 +456,24 @@ export class CoupledAdam {
     }
     const sq = p.expAvgSq;
     if (sq instanceof Float32Array && sq.length === rows * cols && rows > 1) {
-      return { expAvg, expAvgSq: meanOverVocabulary(sq, e.shape) };
+      const full = c.float32(`${at}.expAvgSq`, sq, rows * cols);
+      nonNegative(c, `${at}.expAvgSq`, full);
+      return { expAvg, expAvgSq: meanOverVocabulary(full, e.shape) };
     }
     const expAvgSq = c.float32(`${at}.expAvgSq`, sq, cols,
       `cols, or rows * cols for a full second moment`);
+    nonNegative(c, `${at}.expAvgSq`, expAvgSq);
     return { expAvg, expAvgSq };
+  }
+}
+
+/**
+ * A second moment is a moving average of squares: a negative one (a tampered or foreign
+ * state) would load, and the next step would take its square root and write NaN parameters.
+ */
+function nonNegative(c: Checker, argument: string, x: Float32Array): void {
+  const k = x.findIndex((v) => v < 0);
+  if (k >= 0) {
+    throw new RangeError(c.message(argument, 'second moments >= 0', `${x[k]} at index ${k}`));
   }
 }

@@ -68,12 +68,23 @@ function toBase64(x: Float32Array): string {
   return btoa(binary);
 }
 
-function fromBase64(text: string): Float32Array {
+// Standard base64 with its padding, as toBase64 writes it. Node's decoder would skip any
+// other character silently, so a corrupted tensor decoded to different, shorter bytes.
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+function fromBase64(c: Checker, key: string, text: string): Float32Array {
+  const at = `the tensor at ${JSON.stringify(key)}`;
+  if (!BASE64.test(text)) {
+    c.range(at, 'base64 text', text.length > 40 ? `${text.slice(0, 40)}...` : text);
+  }
   const bytes =
     typeof Buffer !== 'undefined'
       ? Uint8Array.from(Buffer.from(text, 'base64'))
       : Uint8Array.from(atob(text), (ch) => ch.charCodeAt(0));
-  if (bytes.length % 4 !== 0) throw new RangeError('stateFromJSON: a tensor is not whole floats');
+  if (bytes.length % 4 !== 0) {
+    throw new RangeError(c.message(at, 'a multiple of 4 bytes (whole float32 values)',
+      `${bytes.length} bytes`));
+  }
   return new Float32Array(bytes.buffer, 0, bytes.length / 4);
 }
 
@@ -90,9 +101,11 @@ export function stateToJSON(state: OptimizerState): string {
 
 export function stateFromJSON(text: string): OptimizerState {
   if (!LITTLE_ENDIAN) throw new Error('stateFromJSON: big-endian hosts are not supported');
-  return JSON.parse(text, (_key, value) =>
+  const c = new Checker('stateFromJSON');
+  if (typeof text !== 'string') c.type('text', 'a string (from stateToJSON)', text);
+  return JSON.parse(text, (key, value) =>
     value && typeof value === 'object' && typeof value.float32 === 'string'
-      ? fromBase64(value.float32)
+      ? fromBase64(c, key, value.float32)
       : value,
   ) as OptimizerState;
 }

@@ -88,9 +88,13 @@ function checkTensors<T extends AdamTensors>(
   sqLength: number | undefined,
   sqNote: string,
 ): T {
-  const t = c.object('tensors', tensors);
-  c.knownKeys('tensors', t, TENSOR_KEYS);
+  const o = c.object('tensors', tensors);
+  c.knownKeys('tensors', o, TENSOR_KEYS);
+  // each read once, all before any check: a getter cannot detach a buffer already checked
+  const t = { param: o.param, grad: o.grad, expAvg: o.expAvg, expAvgSq: o.expAvgSq };
   const param = c.float32('tensors.param', t.param, length, lengthNote);
+  // (the addon refuses an empty tensor, and a detached buffer reads as one)
+  if (param.length === 0) c.range('tensors.param', 'a non-empty Float32Array', param);
   const n = length ?? param.length;
   const grad = c.float32('tensors.grad', t.grad, n, lengthNote);
   const expAvg = c.float32('tensors.expAvg', t.expAvg, n, lengthNote);

@@ -1,6 +1,28 @@
 // The one place that checks arguments and words the errors users see:
 // "<fn>: expected <what> for <argument> but received <what came>".
 
+// The engine's own accessors of a typed array's kind and length: a Proxy, an object whose
+// prototype was set to Float32Array.prototype, or a subclass overriding `length` cannot fake
+// them, and the backends (the addon above all) go by the real ones.
+const TypedArrayPrototype = Object.getPrototypeOf(Int8Array.prototype) as object;
+const nameGetter = Object.getOwnPropertyDescriptor(TypedArrayPrototype, Symbol.toStringTag)!.get!;
+const lengthGetter = Object.getOwnPropertyDescriptor(TypedArrayPrototype, 'length')!.get!;
+const view = (key: 'buffer' | 'byteOffset' | 'byteLength') => {
+  const own = (p: object) => Object.getOwnPropertyDescriptor(p, key)!.get!;
+  const typed = own(TypedArrayPrototype), data = own(DataView.prototype);
+  return (x: ArrayBufferView) => (typedArrayName(x) ? typed : data).call(x);
+};
+const bufferOf = view('buffer'), byteOffsetOf = view('byteOffset');
+const byteLengthOf = view('byteLength');
+
+function typedArrayName(value: unknown): string | undefined {
+  return nameGetter.call(value) as string | undefined;
+}
+
+function typedArrayLength(value: unknown): number {
+  return lengthGetter.call(value) as number;
+}
+
 export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
@@ -10,10 +32,9 @@ export function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'function') return 'a function';
   if (Array.isArray(value)) return `Array(${value.length})`;
-  if (ArrayBuffer.isView(value)) {
-    const length = (value as unknown as { length?: number }).length ?? value.byteLength;
-    return `${value.constructor.name}(${length})`;
-  }
+  const tag = typedArrayName(value);
+  if (tag !== undefined) return `${tag}(${typedArrayLength(value)})`;
+  if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${value.byteLength})`;
   const name = (value as object).constructor?.name;
   return name && name !== 'Object' ? `a ${name}` : 'an object';
 }
@@ -53,12 +74,23 @@ export class Checker {
   }
 
   float32(argument: string, value: unknown, length?: number, lengthNote?: string): Float32Array {
-    if (!(value instanceof Float32Array)) this.type(argument, 'a Float32Array', value);
-    if (length !== undefined && value.length !== length) {
+    if (typedArrayName(value) !== 'Float32Array') {
+      if (value instanceof Float32Array) {
+        throw new TypeError(this.message(argument, 'a Float32Array',
+          'an object that only inherits from Float32Array (a Proxy?)'));
+      }
+      this.type(argument, 'a Float32Array', value);
+    }
+    const real = value as Float32Array;
+    if (real.length !== typedArrayLength(real)) {
+      throw new TypeError(this.message(argument, 'a Float32Array',
+        `a ${real.constructor.name} whose length getter says ${String(real.length)}`));
+    }
+    if (length !== undefined && typedArrayLength(real) !== length) {
       const note = lengthNote ? ` (${lengthNote})` : '';
       this.range(argument, `a Float32Array of ${length} elements${note}`, value);
     }
-    return value;
+    return real;
   }
 
   positiveInteger(argument: string, value: unknown): number {
@@ -100,10 +132,11 @@ export class Checker {
       for (let b = a + 1; b < named.length; b++) {
         const [nameA, x] = named[a];
         const [nameB, y] = named[b];
+        const [xStart, yStart] = [byteOffsetOf(x), byteOffsetOf(y)];
         const overlap =
-          x.buffer === y.buffer &&
-          x.byteOffset < y.byteOffset + y.byteLength &&
-          y.byteOffset < x.byteOffset + x.byteLength;
+          bufferOf(x) === bufferOf(y) &&
+          xStart < yStart + byteLengthOf(y) &&
+          yStart < xStart + byteLengthOf(x);
         if (overlap) {
           throw new RangeError(
             this.message(nameB, `memory separate from ${nameA}`, 'a view of the same bytes'),

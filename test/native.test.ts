@@ -14,19 +14,60 @@ describe.skipIf(!native.available)(`native addon${native.available ? '' : ` (ski
   const hyper = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, avgScale: 1, step: 1 };
 
   it('throws JS errors for bad arguments when called directly', () => {
-    const f = new Float32Array(6);
-    expect(() => addon.coupledStep(new Float64Array(6) as never, f, f, f, 2, 3, 0, hyper, true))
+    const f = () => new Float32Array(6); // separate buffers: the addon rejects shared memory
+    expect(() => addon.coupledStep(new Float64Array(6) as never, f(), f(), f(), 2, 3, 0, hyper, true))
       .toThrow(new TypeError('Expected a Float32Array for param'));
-    expect(() => addon.coupledStep(f, f, f, new Float32Array(3), 2, 4, 0, hyper, true))
+    expect(() => addon.coupledStep(f(), f(), f(), new Float32Array(3), 2, 4, 0, hyper, true))
       .toThrow(new RangeError('Expected 8 elements in param but received 6'));
-    expect(() => addon.coupledStep(f, f, f, new Float32Array(3), 2, 3, 0, { ...hyper, step: 0 }, true))
+    expect(() => addon.coupledStep(f(), f(), f(), new Float32Array(3), 2, 3, 0, { ...hyper, step: 0 }, true))
       .toThrow(new RangeError('invalid argument: step must be >= 1, got 0'));
-    expect(() => addon.adamStep(f, f, f, f, { ...hyper, beta1: 1 }, true))
+    expect(() => addon.adamStep(f(), f(), f(), f(), { ...hyper, beta1: 1 }, true))
       .toThrow(new RangeError('invalid argument: beta1 must be in [0, 1), got 1'));
-    expect(() => addon.coupledStep(f, f, f, new Float32Array(3), 2, 3, 7, hyper, true))
+    expect(() => addon.coupledStep(f(), f(), f(), new Float32Array(3), 2, 3, 7, hyper, true))
       .toThrow(new RangeError('invalid argument: vocab_axis must be 0 or 1'));
-    expect(() => addon.adamStep(f, f, f, f, null as never, true))
+    expect(() => addon.adamStep(f(), f(), f(), f(), null as never, true))
       .toThrow(new TypeError('Expected an object for hyper'));
+  });
+
+  it('passes on an exception thrown by a getter or Proxy trap instead of crashing', () => {
+    // A second throw over the pending one used to be a fatal error in N-API (the process died).
+    const f = () => new Float32Array(6);
+    const throwing = Object.defineProperty({ ...hyper }, 'lr', {
+      get() { throw new Error('from a getter'); },
+    });
+    expect(() => addon.coupledStep(f(), f(), f(), new Float32Array(3), 2, 3, 0, throwing, true))
+      .toThrow(new Error('from a getter'));
+    const trap = new Proxy(hyper, { get() { throw new Error('from a trap'); } });
+    expect(() => addon.adamStep(f(), f(), f(), f(), trap, true)).toThrow(new Error('from a trap'));
+    const cuda = (addon as unknown as { cuda?: Record<string, (...a: unknown[]) => unknown> }).cuda;
+    if (cuda) {
+      const evil = new Proxy({}, { getPrototypeOf() { throw new Error('from a trap'); } });
+      expect(() => cuda.fill0(evil)).toThrow(new TypeError('Expected a live DeviceBuffer'));
+      expect(() => cuda.adamMultiStep([[evil, evil, evil, evil, 6]], hyper, 0))
+        .toThrow(new TypeError('Expected live DeviceBuffers of n elements for tensor 0'));
+    }
+  });
+
+  it('rejects a step that is not an integer when called directly', () => {
+    const f = () => new Float32Array(6);
+    for (const step of [1.5, NaN, Infinity, 1e300]) {
+      expect(() => addon.adamStep(f(), f(), f(), f(), { ...hyper, step }, true))
+        .toThrow(new RangeError('Expected an integer >= 1 for hyper.step'));
+    }
+  });
+
+  it('rejects tensors that share memory through two SharedArrayBuffer objects', () => {
+    // structuredClone of a SharedArrayBuffer is another object over the same memory: the
+    // TypeScript check cannot see it, and the kernels take their pointers __restrict
+    const shared = new SharedArrayBuffer(6 * 4);
+    const param = new Float32Array(shared), grad = new Float32Array(structuredClone(shared));
+    const t = { param, grad, expAvg: new Float32Array(6), expAvgSq: new Float32Array(3) };
+    param.fill(1);
+    expect(() => coupledAdamStep(t, { rows: 2, cols: 3, step: 1, backend: 'native' }))
+      .toThrow(new RangeError('Expected memory separate from param for grad'));
+    expect(() => addon.adamStep(param, new Float32Array(6), grad, new Float32Array(6), hyper, true))
+      .toThrow(new RangeError('Expected memory separate from param for expAvg'));
+    expect(Array.from(param)).toEqual([1, 1, 1, 1, 1, 1]);
   });
 
   it('gives bitwise the same step on one thread as on two', () => {

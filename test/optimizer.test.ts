@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 import {
   adamStep,
+  backends,
   CoupledAdam,
   coupledAdamStep,
   coupledSecondMomentFromFull,
@@ -123,6 +124,22 @@ describe('CoupledAdam', () => {
     expect(b.w.param).toEqual(a.w.param);
   });
 
+  it('stateFromJSON rejects corrupted base64 and text that is not a string', () => {
+    const m = model(7);
+    const opt = new CoupledAdam([m.w]);
+    const json = stateToJSON(opt.stateDict());
+    const tensor = /"expAvg":\{"float32":"([^"]*)"/.exec(json)![1];
+    // one character replaced: Node's decoder used to skip it and decode three bytes fewer
+    const corrupt = json.replace(tensor, `@${tensor.slice(1)}`);
+    expect(() => stateFromJSON(corrupt)).toThrow(new RangeError('stateFromJSON: expected base64 ' +
+      `text for the tensor at "expAvg" but received "@${tensor.slice(1, 40)}..."`));
+    const short = json.replace(tensor, tensor.slice(0, -8) + 'AAA=');
+    expect(() => stateFromJSON(short)).toThrow(new RangeError('stateFromJSON: expected a multiple ' +
+      'of 4 bytes (whole float32 values) for the tensor at "expAvg" but received 254 bytes'));
+    expect(() => stateFromJSON(undefined as never)).toThrow(new TypeError(
+      'stateFromJSON: expected a string (from stateToJSON) for text but received undefined'));
+  });
+
   it('rejects a state that does not fit and changes nothing', () => {
     const m = model(5);
     const opt = new CoupledAdam([m.wte, m.w]);
@@ -136,8 +153,41 @@ describe('CoupledAdam', () => {
       'CoupledAdam.loadStateDict: expected a Float32Array of 64 elements (param\'s length) for state.params["w"].expAvg but received Float32Array(3)');
     expect(() => opt.loadStateDict({ ...good, version: 2 as never })).toThrow(
       'CoupledAdam.loadStateDict: expected 1 for state.version but received 2');
+    // tampered values: each used to load, the negative moments to give NaN parameters next step
+    const negative = structuredClone(good);
+    negative.params.w.expAvgSq[5] = -1;
+    expect(() => opt.loadStateDict(negative)).toThrow(new RangeError('CoupledAdam.loadStateDict: ' +
+      'expected second moments >= 0 for state.params["w"].expAvgSq but received -1 at index 5'));
+    const full = structuredClone(good);
+    full.params.wte.expAvgSq = new Float32Array(V * H).fill(-2);
+    expect(() => opt.loadStateDict(full)).toThrow(new RangeError('CoupledAdam.loadStateDict: ' +
+      'expected second moments >= 0 for state.params["wte"].expAvgSq but received -2 at index 0'));
+    expect(() => opt.loadStateDict({ ...good, step: Number.MAX_SAFE_INTEGER })).toThrow(new RangeError(
+      'CoupledAdam.loadStateDict: expected an integer in [0, 9007199254740990] for state.step ' +
+      'but received 9007199254740991'));
+    expect(() => opt.loadStateDict({ ...good, skippedSteps: 1.5 })).toThrow(new RangeError(
+      'CoupledAdam.loadStateDict: expected an integer >= 0 for state.skippedSteps but received 1.5'));
     expect(opt.stateDict()).toEqual(before);
   });
+
+  const here = backends().filter((b) => b.available && (b.name === 'js' || b.name === 'native'));
+  for (const { name: backend } of here) {
+    it(`rejects a buffer detached after construction and changes nothing (${backend})`, () => {
+      const m = model(6);
+      const opt = new CoupledAdam([m.wte, m.w], { backend });
+      fillGrads(m);
+      opt.step();
+      const state = opt.stateDict();
+      const wte = m.wte.param.slice();
+      // the last parameter's grad: a backend used to update wte first, then fail (or, js, go on)
+      structuredClone(m.w.grad.buffer, { transfer: [m.w.grad.buffer] });
+      expect(() => opt.step()).toThrow(new RangeError('CoupledAdam.step: expected a ' +
+        'Float32Array of 64 elements (its length at construction) for w.grad but received ' +
+        'Float32Array(0)'));
+      expect(m.wte.param).toEqual(wte);
+      expect(opt.stateDict()).toEqual(state);
+    });
+  }
 
   it("imports the paper's full per-element second moment as its vocabulary mean", () => {
     // The reference code keeps v[rows, cols]; after 30 steps, continue from its state with ours.

@@ -84,6 +84,33 @@ const adamCases: Call[] = [
       'checkFinite in options but received "avgScale"'],
   ['no step', (t) => adamStep({ ...t, expAvgSq: new Float32Array(12) }, {} as never),
     TypeError, `${A}a positive integer for options.step but received undefined`],
+  ['empty tensors (the addon refused them in its own words, js stepped nothing)', () => {
+    const empty = () => new Float32Array(0);
+    return adamStep({ param: empty(), grad: empty(), expAvg: empty(), expAvgSq: empty() }, { step: 1 });
+  }, RangeError, `${A}a non-empty Float32Array for tensors.param but received Float32Array(0)`],
+  ['a Proxy of a Float32Array', (t) => adamStep({ ...t, param: new Proxy(t.param, {}), expAvgSq: new Float32Array(12) }, { step: 1 }),
+    TypeError, `${A}a Float32Array for tensors.param but received an object that only inherits from Float32Array (a Proxy?)`],
+  ['an Int32Array given Float32Array.prototype', (t) => adamStep({ ...t, grad: Object.setPrototypeOf(new Int32Array(12), Float32Array.prototype), expAvgSq: new Float32Array(12) }, { step: 1 }),
+    TypeError, `${A}a Float32Array for tensors.grad but received an object that only inherits from Float32Array (a Proxy?)`],
+  ['a subclass whose length lies', (t) => {
+    class Longer extends Float32Array { override get length() { return 12; } }
+    return adamStep({ ...t, param: new Longer(0), expAvgSq: new Float32Array(12) }, { step: 1 });
+  }, TypeError, `${A}a Float32Array for tensors.param but received a Longer whose length getter says 12`],
+  ['a subclass whose buffer getter hides an alias', (t) => {
+    class Elsewhere extends Float32Array { override get buffer() { return new ArrayBuffer(48); } }
+    const grad = new Elsewhere(t.param.buffer);
+    return adamStep({ ...t, grad, expAvgSq: new Float32Array(12) }, { step: 1 });
+  }, RangeError, `${A}memory separate from tensors.param for tensors.grad but received a view of the same bytes`],
+  ['a tensors getter that detaches param after param was read', (t) => {
+    const param = t.param.slice();
+    let reads = 0;
+    const tensors = { ...t, param, get expAvgSq() {
+      // the 2nd read is validation's (the 1st looks for device arrays)
+      if (++reads === 2) structuredClone(param.buffer, { transfer: [param.buffer] });
+      return new Float32Array(12);
+    } };
+    return adamStep(tensors, { step: 1, backend: 'js' });
+  }, RangeError, `${A}a non-empty Float32Array for tensors.param but received Float32Array(0)`],
 ];
 
 describe.each([
@@ -128,6 +155,17 @@ describe('CoupledAdam rejects', () => {
   ] as const)('%s', (_what, make, kind, message) => {
     expect(make).toThrow(kind);
     expect(make).toThrow(message);
+  });
+
+  it('nothing a getter returns after its check: each property of a parameter is read once', () => {
+    let reads = 0;
+    const s = { get name() { return reads++ === 0 ? 'wte' : 7; }, param: new Float32Array(4), grad: new Float32Array(4) };
+    // the group's names and the state's keys used to come from different reads
+    const opt = new CoupledAdam([s as never]);
+    expect(reads).toBe(1);
+    expect(opt.groups[0].params).toEqual(['wte']);
+    expect(Object.keys(opt.stateDict().params)).toEqual(['wte']);
+    expect(() => opt.loadStateDict(opt.stateDict())).not.toThrow();
   });
 
   it('an lr set to NaN between steps, before touching anything', () => {

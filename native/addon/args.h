@@ -6,6 +6,7 @@
 #include <napi.h>
 #include <stdint.h>
 
+#include <initializer_list>
 #include <string>
 
 #include "../../include/coupled_adam.h"
@@ -16,12 +17,16 @@ struct Reader {
   const Napi::CallbackInfo& info;
   bool ok = true;
 
+  // A getter or Proxy trap that threw has left its exception pending: throwing a second one
+  // would be a fatal error in N-API, so the pending one is what the caller sees.
+  bool pending() { return info.Env().IsExceptionPending(); }
+
   void fail_type(const std::string& message) {
-    if (ok) Napi::TypeError::New(info.Env(), message).ThrowAsJavaScriptException();
+    if (ok && !pending()) Napi::TypeError::New(info.Env(), message).ThrowAsJavaScriptException();
     ok = false;
   }
   void fail_range(const std::string& message) {
-    if (ok) Napi::RangeError::New(info.Env(), message).ThrowAsJavaScriptException();
+    if (ok && !pending()) Napi::RangeError::New(info.Env(), message).ThrowAsJavaScriptException();
     ok = false;
   }
 
@@ -59,6 +64,10 @@ struct Reader {
   double number_field(const Napi::Object& object, const char* name) {
     if (!ok) return 0;
     Napi::Value value = object.Get(name);
+    if (pending()) {
+      ok = false;
+      return 0;
+    }
     if (!value.IsNumber()) {
       fail_type(std::string("Expected a number for hyper.") + name);
       return 0;
@@ -81,8 +90,37 @@ struct Reader {
     h.eps = number_field(o, "eps");
     h.weight_decay = number_field(o, "weightDecay");
     h.avg_scale = coupled ? number_field(o, "avgScale") : 1.0;
-    h.step = (int64_t)number_field(o, "step");
+    const double step = number_field(o, "step");
+    // Casting a NaN, fractional or out-of-range double to int64 is undefined, so those are
+    // caught here; a whole step below 1 is left to the kernels' own check and message.
+    const double most = 9007199254740991.0;
+    if (ok && !(step >= -most && step <= most && step == (double)(int64_t)step)) {
+      fail_range("Expected an integer >= 1 for hyper.step");
+    }
+    h.step = ok ? (int64_t)step : 0;
     return h;
+  }
+
+  // Rejects two tensors whose bytes overlap: the kernels take them __restrict. TypeScript
+  // compares views of one ArrayBuffer; only here are two SharedArrayBuffer objects over the
+  // same memory (a structuredClone of one, or one posted back from a worker) seen as one.
+  struct Span {
+    const char* name;
+    const float* data;
+    int64_t length;
+  };
+  void disjoint(std::initializer_list<Span> spans) {
+    if (!ok) return;
+    for (const Span* a = spans.begin(); a != spans.end(); ++a) {
+      for (const Span* b = a + 1; b != spans.end(); ++b) {
+        const uintptr_t a0 = (uintptr_t)a->data, a1 = a0 + (uintptr_t)a->length * 4;
+        const uintptr_t b0 = (uintptr_t)b->data, b1 = b0 + (uintptr_t)b->length * 4;
+        if (a0 < b1 && b0 < a1) {
+          fail_range(std::string("Expected memory separate from ") + a->name + " for " + b->name);
+          return;
+        }
+      }
+    }
   }
 
   bool flag(size_t index) { return ok && info[index].ToBoolean().Value(); }

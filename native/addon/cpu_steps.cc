@@ -13,10 +13,13 @@ Napi::Value CoupledStepCpu(const Napi::CallbackInfo& info) {
   const int64_t cols = in.integer(5, "cols", 1);
   const int64_t vocabAxis = in.integer(6, "vocabAxis", 0);
   if (in.ok && rows > INT64_MAX / cols) in.fail_range("rows * cols overflows 64 bits");
-  float* param = in.floats(0, "param", rows * cols);
-  float* grad = in.floats(1, "grad", rows * cols);
-  float* expAvg = in.floats(2, "expAvg", rows * cols);
+  const int64_t n = in.ok ? rows * cols : 0;  // (signed overflow is undefined: multiply once ok)
+  float* param = in.floats(0, "param", n);
+  float* grad = in.floats(1, "grad", n);
+  float* expAvg = in.floats(2, "expAvg", n);
   float* expAvgSq = in.floats(3, "expAvgSq", cols);
+  in.disjoint({{"param", param, n}, {"grad", grad, n}, {"expAvg", expAvg, n},
+               {"expAvgSq", expAvgSq, cols}});
   const ca_hyper hyper = in.hyper(7, true);
   const bool checkFinite = in.flag(8);
   if (!in.ok) return info.Env().Undefined();
@@ -32,6 +35,8 @@ Napi::Value AdamStepCpu(const Napi::CallbackInfo& info) {
   float* grad = in.floats(1, "grad", n);
   float* expAvg = in.floats(2, "expAvg", n);
   float* expAvgSq = in.floats(3, "expAvgSq", n);
+  in.disjoint({{"param", param, n}, {"grad", grad, n}, {"expAvg", expAvg, n},
+               {"expAvgSq", expAvgSq, n}});
   const ca_hyper hyper = in.hyper(4, false);
   const bool checkFinite = in.flag(5);
   if (!in.ok) return info.Env().Undefined();

@@ -204,7 +204,14 @@ Napi::Function DeviceBuffer::Define(Napi::Env env) {
 DeviceBuffer* DeviceBuffer::From(const Napi::Value& value) {
   if (!value.IsObject()) return nullptr;
   Napi::Object object = value.As<Napi::Object>();
-  if (!object.InstanceOf(State(value.Env()).deviceBuffer.Value())) return nullptr;
+  const bool isBuffer = object.InstanceOf(State(value.Env()).deviceBuffer.Value());
+  // A Proxy's getPrototypeOf trap may throw: such a value is no DeviceBuffer, and the caller
+  // says so in its TypeError (a second throw over a pending exception is fatal in N-API).
+  if (value.Env().IsExceptionPending()) {
+    value.Env().GetAndClearPendingException();
+    return nullptr;
+  }
+  if (!isBuffer) return nullptr;
   DeviceBuffer* b = Unwrap(object);
   return b && b->data_ ? b : nullptr;
 }
