@@ -17,17 +17,9 @@ import type {
 import { Checker } from './validate.js';
 
 /** The option defaults, frozen: a default changed at run time would change every later call. */
-export const DEFAULTS: Readonly<{
-  lr: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  weightDecay: number;
-  avgScale: number;
-  backend: BackendChoice;
-  checkFinite: boolean;
-  vocabAxis: 0 | 1;
-}> = Object.freeze({
+export const DEFAULTS: Readonly<
+  Omit<Hyper, 'step'> & { backend: BackendChoice; checkFinite: boolean; vocabAxis: 0 | 1 }
+> = Object.freeze({
   lr: 1e-3,
   beta1: 0.9,
   beta2: 0.999,
