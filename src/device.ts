@@ -60,8 +60,7 @@ export function checkDeviceTensors(
   sqLength: number | undefined,
   sqNote: string,
 ): DeviceCoupledTensors {
-  const t = c.object('tensors', tensors);
-  c.knownKeys('tensors', t, ['param', 'grad', 'expAvg', 'expAvgSq']);
+  const t = c.tensors(tensors);
   const param = checkDeviceArray(c, 'tensors.param', t.param, length, lengthNote);
   const n = length ?? param.length;
   const grad = checkDeviceArray(c, 'tensors.grad', t.grad, n, lengthNote, true);

@@ -33,7 +33,6 @@ export const DEFAULTS: Readonly<
 
 const ADAM_KEYS = ['step', 'lr', 'beta1', 'beta2', 'eps', 'weightDecay', 'backend', 'checkFinite'];
 const COUPLED_KEYS = [...ADAM_KEYS, 'rows', 'cols', 'avgScale', 'vocabAxis'];
-const TENSOR_KEYS = ['param', 'grad', 'expAvg', 'expAvgSq'];
 
 /** Hyperparameters with defaults filled in, each checked against its range. */
 export function checkHyper(
@@ -80,10 +79,7 @@ function checkTensors<T extends AdamTensors>(
   sqLength: number | undefined,
   sqNote: string,
 ): T {
-  const o = c.object('tensors', tensors);
-  c.knownKeys('tensors', o, TENSOR_KEYS);
-  // each read once, all before any check: a getter cannot detach a buffer already checked
-  const t = { param: o.param, grad: o.grad, expAvg: o.expAvg, expAvgSq: o.expAvgSq };
+  const t = c.tensors(tensors);
   const param = c.float32('tensors.param', t.param, length, lengthNote);
   // (the addon refuses an empty tensor, and a detached buffer reads as one)
   if (param.length === 0) c.range('tensors.param', 'a non-empty Float32Array', param);

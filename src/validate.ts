@@ -73,6 +73,16 @@ export class Checker {
     }
   }
 
+  /**
+   * The four tensors of a step, host or device, as `tensors` holds them: each read once and
+   * all before any check, so that a getter cannot swap or detach a tensor already checked.
+   */
+  tensors(value: unknown): Record<'param' | 'grad' | 'expAvg' | 'expAvgSq', unknown> {
+    const o = this.object('tensors', value);
+    this.knownKeys('tensors', o, ['param', 'grad', 'expAvg', 'expAvgSq']);
+    return { param: o.param, grad: o.grad, expAvg: o.expAvg, expAvgSq: o.expAvgSq };
+  }
+
   float32(argument: string, value: unknown, length?: number, lengthNote?: string): Float32Array {
     if (typedArrayName(value) !== 'Float32Array') {
       if (value instanceof Float32Array) {
