@@ -23,6 +23,7 @@ import {
   GOLDEN,
   TOLERANCE,
   lcg,
+  optimizerPair,
   referenceAdam,
   referenceCoupled,
   relativeError,
@@ -194,25 +195,7 @@ describe('gpujs through the public API', () => {
   test.skipIf(!ready)('CoupledAdam on gpujs tracks js step by step, state round trip', async () => {
     // pieces of 64 elements: the embedding's moments live on the device as 7 pieces
     expect((await configureGpuJs({ maxPiece: 64 })).mode).toBe(best);
-    const make = (backend: 'js' | 'gpujs') => {
-      const emb = { param: new Float32Array(50 * 8).map((_, i) => Math.sin(i)),
-        grad: new Float32Array(400) };
-      const w = {
-        param: new Float32Array(30).map((_, i) => Math.cos(i)), grad: new Float32Array(30),
-      };
-      const opt = new CoupledAdam([
-        { params: [{ name: 'wte', ...emb, embedding: { rows: 50, cols: 8 } }], weightDecay: 0 },
-        { params: [{ name: 'w', ...w }] },
-      ], { lr: 0.01, weightDecay: 0.1, backend });
-      return { opt, emb, w };
-    };
-    const js = make('js');
-    const gpu = make('gpujs');
-    const rand = lcg(3);
-    const fill = () => {
-      for (let i = 0; i < 400; i++) js.emb.grad[i] = gpu.emb.grad[i] = rand() - 0.5;
-      for (let i = 0; i < 30; i++) js.w.grad[i] = gpu.w.grad[i] = rand() - 0.5;
-    };
+    const { js, gpu, fill } = optimizerPair(CoupledAdam, 30, 3);
     const close = (a: Float32Array, b: Float32Array) =>
       expect(relativeError(a, Float64Array.from(b))).toBeLessThanOrEqual(TOLERANCE);
     for (let s = 0; s < 5; s++) {

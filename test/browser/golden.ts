@@ -1,6 +1,7 @@
 // Golden cases for the gpujs backend, shared by the Node test and the browser page: each runs
 // several sequential steps against a float64 reference and reports the relative error
 // max|a - b| / max|b| of every tensor after every step. No Node APIs here.
+import type { CoupledAdam } from '../../src/optimizer.js';
 import type { AdamTensors, CoupledShape, CoupledTensors, Hyper } from '../../src/types.js';
 
 export const TOLERANCE = 1e-5;
@@ -191,4 +192,34 @@ export async function runGolden(c: GoldenCase, stepper: Stepper): Promise<Golden
     errors.expAvgSq = worst(errors.expAvgSq, relativeError(t.expAvgSq, ref.expAvgSq));
   }
   return { name: c.name, errors, applied };
+}
+
+/**
+ * The optimizer case's two copies, on js and on gpujs: a 50 x 8 embedding (coupled, no weight
+ * decay) and one AdamW tensor of `wLength` elements; fill() writes the same random gradients
+ * into both. `Optimizer` is the entry point's CoupledAdam (Node or browser build).
+ */
+export function optimizerPair(Optimizer: typeof CoupledAdam, wLength: number, seed: number) {
+  const make = (backend: 'js' | 'gpujs') => {
+    const emb = {
+      param: new Float32Array(400).map((_, i) => Math.sin(i)), grad: new Float32Array(400),
+    };
+    const w = {
+      param: new Float32Array(wLength).map((_, i) => Math.cos(i)),
+      grad: new Float32Array(wLength),
+    };
+    const opt = new Optimizer([
+      { params: [{ name: 'wte', ...emb, embedding: { rows: 50, cols: 8 } }], weightDecay: 0 },
+      { params: [{ name: 'w', ...w }] },
+    ], { lr: 0.01, weightDecay: 0.1, backend });
+    return { opt, emb, w };
+  };
+  const js = make('js');
+  const gpu = make('gpujs');
+  const rand = lcg(seed);
+  const fill = () => {
+    for (let i = 0; i < 400; i++) js.emb.grad[i] = gpu.emb.grad[i] = rand() - 0.5;
+    for (let i = 0; i < wLength; i++) js.w.grad[i] = gpu.w.grad[i] = rand() - 0.5;
+  };
+  return { js, gpu, fill };
 }

@@ -11,7 +11,7 @@ import {
   adamStepAsync,
   type GpuJsMode,
 } from '../../src/browser.js';
-import { GOLDEN, lcg, relativeError, runGolden, type GoldenResult } from './golden.js';
+import { GOLDEN, optimizerPair, relativeError, runGolden, type GoldenResult } from './golden.js';
 
 /**
  * CoupledAdam on gpujs (moments kept on the device, in pieces of 64 elements) against
@@ -20,27 +20,11 @@ import { GOLDEN, lcg, relativeError, runGolden, type GoldenResult } from './gold
 async function optimizerCase(mode: GpuJsMode): Promise<GoldenResult> {
   await configureGpuJs({ mode, maxPiece: 64 });
   const async = mode === 'webgpu';
-  const make = (backend: 'js' | 'gpujs') => {
-    const emb = {
-      param: new Float32Array(400).map((_, i) => Math.sin(i)), grad: new Float32Array(400),
-    };
-    const w = {
-      param: new Float32Array(150).map((_, i) => Math.cos(i)), grad: new Float32Array(150),
-    };
-    const opt = new CoupledAdam([
-      { params: [{ name: 'wte', ...emb, embedding: { rows: 50, cols: 8 } }], weightDecay: 0 },
-      { params: [{ name: 'w', ...w }] },
-    ], { lr: 0.01, weightDecay: 0.1, backend });
-    return { opt, emb, w };
-  };
-  const js = make('js');
-  const gpu = make('gpujs');
-  const rand = lcg(5);
+  const { js, gpu, fill } = optimizerPair(CoupledAdam, 150, 5);
   const errors = { param: 0, expAvg: 0, expAvgSq: 0 };
   const err = (a: Float32Array, b: Float32Array) => relativeError(a, Float64Array.from(b));
   const step = async () => {
-    for (let i = 0; i < 400; i++) js.emb.grad[i] = gpu.emb.grad[i] = rand() - 0.5;
-    for (let i = 0; i < 150; i++) js.w.grad[i] = gpu.w.grad[i] = rand() - 0.5;
+    fill();
     if (async) await gpu.opt.stepAsync();
     else gpu.opt.step();
     js.opt.step();
